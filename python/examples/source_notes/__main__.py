@@ -1,0 +1,3 @@
+from source_notes import connector
+
+connector.main()
