@@ -8,8 +8,12 @@ stamps its `updated_at`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import random
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,3 +102,23 @@ def make_app(store: NotesStore) -> web.Application:
     app.router.add_get("/v1/notes", list_notes)
     app.router.add_post("/v1/notes", upsert_note)
     return app
+
+
+@contextlib.contextmanager
+def serving(store: NotesStore, *, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve `store` on a free port from a background thread; yields the base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(make_app(store))
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, host, 0)
+    loop.run_until_complete(site.start())
+    port = runner.addresses[0][1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
