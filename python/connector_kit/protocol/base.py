@@ -74,7 +74,14 @@ class ResponseModel(BaseModel):
 
 
 def _json_line(model: BaseModel) -> bytes:
-    return model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_unset=True) + b"\n"
+    # Unset and None fields are left out, as proto3 JSON leaves out empty values; raw JSON
+    # values keep their inner nulls (merge-patch deletions need them).
+    return (
+        model.__pydantic_serializer__.to_json(
+            model, by_alias=True, exclude_unset=True, exclude_none=True
+        )
+        + b"\n"
+    )
 
 
 def dump_json(value: Any) -> bytes:
