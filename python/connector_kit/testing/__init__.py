@@ -2,5 +2,15 @@
 
 from connector_kit.testing.contract import CaptureContract
 from connector_kit.testing.reader import CaptureRun, discover, run_capture, spec
+from connector_kit.testing.session import Output, Session, open_request
 
-__all__ = ["CaptureContract", "CaptureRun", "discover", "run_capture", "spec"]
+__all__ = [
+    "CaptureContract",
+    "CaptureRun",
+    "Output",
+    "Session",
+    "discover",
+    "open_request",
+    "run_capture",
+    "spec",
+]

@@ -35,6 +35,8 @@ class CaptureContract:
     """Which capture of the catalog to test, when it has several."""
     idle_timeout: ClassVar[float] = 2.0
     """Seconds of silence after which a session is considered caught up."""
+    max_transactions: ClassVar[int] = 10_000
+    """A session ends after this many transactions even if the connector never goes idle."""
     reemitting_collections: ClassVar[frozenset[str]] = frozenset()
     """Collections allowed to re-emit on a second session (e.g. snapshots due again)."""
 
@@ -51,7 +53,12 @@ class CaptureContract:
     @pytest.fixture(scope="class")
     @classmethod
     def contract_first_run(cls, contract_catalog: Path) -> CaptureRun:
-        return run_capture(contract_catalog, name=cls.task_name, idle_timeout=cls.idle_timeout)
+        return run_capture(
+            contract_catalog,
+            name=cls.task_name,
+            idle_timeout=cls.idle_timeout,
+            sessions=(cls.max_transactions,),
+        )
 
     def test_spec_schemas_are_valid_json_schema(
         self, contract_spec: dict[str, Any], contract_catalog: Path
@@ -99,6 +106,7 @@ class CaptureContract:
             contract_catalog,
             name=self.task_name,
             idle_timeout=self.idle_timeout,
+            sessions=(self.max_transactions,),
             initial_state=contract_first_run.final_state,
         )
         again = second.collections - self.reemitting_collections

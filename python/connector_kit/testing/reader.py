@@ -82,11 +82,15 @@ def run_capture(
     catalog: Path,
     *,
     name: str | None = None,
-    sessions: Sequence[int] = (-1,),
+    sessions: Sequence[int] = (10_000,),
     idle_timeout: float = 2.0,
     initial_state: Any = None,
 ) -> CaptureRun:
-    """Preview the capture: each session runs to its transaction target or until idle."""
+    """Preview the capture: each session runs to its transaction target or until idle.
+
+    The default target bounds a session whose connector never goes idle (one that
+    re-reads the same data forever must still end, and fail its test).
+    """
     run = CaptureRun()
     chunks: list[bytes] = []
     options = PreviewOptions(

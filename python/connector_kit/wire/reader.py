@@ -77,7 +77,13 @@ class AsyncLineReader:
         self._thread.start()
 
     def _put(self, item: tuple[int, bytes] | BaseException | None) -> None:
-        asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop).result()
+        put = self._queue.put(item)
+        try:
+            future = asyncio.run_coroutine_threadsafe(put, self._loop)
+        except RuntimeError:
+            put.close()  # The loop is closed; the coroutine will never run.
+            raise
+        future.result()
 
     def _read(self) -> None:
         try:

@@ -5,8 +5,8 @@ import pytest
 
 from connector_kit.errors import ConfigError, ConnectorError, ProtocolError
 from connector_kit.protocol import PROTOCOL_VERSION
+from connector_kit.testing.session import Session, open_request
 
-from .harness import Session, open_request
 from .toy_source import ToyData, toy_connector
 
 CONFIG = {"api_token": "tok-super-secret-123"}

@@ -71,6 +71,7 @@ def contract_catalog():
 
 class TestFlawed(CaptureContract):
     idle_timeout = 1.0
+    max_transactions = 50
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")

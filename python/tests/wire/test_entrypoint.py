@@ -61,6 +61,19 @@ def close_stdin(proc: subprocess.Popen[bytes]) -> None:
     proc.stdin = None  # communicate() must not flush the closed pipe
 
 
+def read_until_checkpoints(proc: subprocess.Popen[bytes], count: int) -> bytes:
+    """Read stdout until `count` checkpoints have arrived: the capture is surely running."""
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    while seen.count(b'{"checkpoint"') < count:
+        assert time.monotonic() < deadline, f"no {count} checkpoints within 60 s: {seen[-500:]!r}"
+        line = proc.stdout.readline()
+        assert line, "the connector closed its output early"
+        seen += line
+    return seen
+
+
 def protocol_lines(stdout: bytes) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines()]
 
@@ -72,10 +85,10 @@ def log_lines(stderr: bytes) -> list[dict[str, Any]]:
 def test_stdout_carries_only_protocol_lines_whatever_the_code_prints() -> None:
     proc = start(sys.executable, str(SCRIPT))
     send(proc, open_request())
-    time.sleep(1.0)
+    head = read_until_checkpoints(proc, 3)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=10)
-    lines = protocol_lines(out)  # every line parses as JSON
+    lines = protocol_lines(head + out)  # every line parses as JSON
     assert lines[0] == {"opened": {}}
     assert {next(iter(m)) for m in lines[1:]} == {"captured", "checkpoint"}
     assert b"print() from a fetch function" in err
@@ -86,11 +99,11 @@ def test_stdout_carries_only_protocol_lines_whatever_the_code_prints() -> None:
 def test_sigterm_stops_at_a_checkpoint_boundary_with_exit_zero() -> None:
     proc = start(sys.executable, str(SCRIPT))
     send(proc, open_request())
-    time.sleep(0.8)
+    head = read_until_checkpoints(proc, 5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err.decode()
-    lines = protocol_lines(out)
+    lines = protocol_lines(head + out)
     assert "checkpoint" in lines[-1]
     assert len(lines) > 5
 
@@ -98,11 +111,11 @@ def test_sigterm_stops_at_a_checkpoint_boundary_with_exit_zero() -> None:
 def test_stdin_eof_stops_the_capture_cleanly() -> None:
     proc = start(sys.executable, str(SCRIPT))
     send(proc, open_request())
-    time.sleep(0.5)
+    head = read_until_checkpoints(proc, 2)
     close_stdin(proc)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err.decode()
-    assert "checkpoint" in protocol_lines(out)[-1]
+    assert "checkpoint" in protocol_lines(head + out)[-1]
 
 
 def test_failure_ends_with_one_final_error_line_and_exit_one_without_secrets() -> None:
@@ -151,7 +164,7 @@ def test_malformed_request_names_line_number_and_snippet() -> None:
 def test_log_level_is_honoured(level: str, shown: bool) -> None:
     proc = start(sys.executable, str(SCRIPT), env={"LOG_LEVEL": level})
     send(proc, open_request())
-    time.sleep(0.5)
+    read_until_checkpoints(proc, 2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)
     infos = [line for line in log_lines(err) if line["level"] == "info"]
