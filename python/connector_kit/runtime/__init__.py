@@ -1,0 +1,6 @@
+"""The local Flow-compatible runtime: catalogs, sops, connector processes and the
+capture drivers behind `connector-kit raw spec|discover` and `connector-kit preview`.
+
+It drives any Flow connector as a subprocess, so it imports only the protocol
+models, the wire helpers and the tuple codec, never the connector frameworks.
+"""
