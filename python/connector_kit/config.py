@@ -1,4 +1,5 @@
-"""Endpoint and resource configs: parsing with errors that name the field, and their secrets."""
+"""Endpoint and resource configs of any connector: parsing with errors that name the field,
+spec schemas with secrets marked, and the secret values to keep out of logs."""
 
 from __future__ import annotations
 
