@@ -1,0 +1,284 @@
+"""Store batches → typed rows → Parquet files (zstd, level 1) staged for the next commit.
+
+Level 1 because a staged file lives for one transaction: zstd's default level costs
+twice the CPU of the whole projection for a few percent less disk.
+
+A batch is the raw Store lines. For a binding that selects the document field,
+DuckDB parses each line once (`json_transform`) into the Store's fields and every
+selected document field as text (or JSON), then casts each to its column's type,
+so a value that does not fit its column fails loudly instead of turning NULL. For
+a binding without documents (delta updates that leave the document out), DuckDB
+extracts the packed keys and values, Python decodes them, and the same casts
+follow. A line DuckDB cannot read is handed to `StoreBatch.rows`, which names it.
+
+The document's publish time (`flow_published_at`) is the timestamp of its v1
+UUID; from a document it is computed here, packed values carry it already.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from connector_kit.errors import ConnectorError
+from connector_kit.materialize import FieldRole, StoreBatch
+from connector_kit.materialize.batches import unpack_column
+from connector_kit.tuple import TupleValue
+from materialize_duckdb.identifiers import fold, quote_identifier, sql_string
+from materialize_duckdb.tables import DELETE_COLUMN, Column
+
+BATCH_VIEW = "flow_store_lines"
+PACKED_VIEW = "flow_store_packed"
+_WIDER_THAN_PARQUET = frozenset({"HUGEINT", "UHUGEINT"})
+
+# 100 ns intervals from the UUID epoch (1582-10-15) to the Unix epoch.
+_UUID_EPOCH_OFFSET = 0x01B21DD213814000
+UUID_TIME_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO flow_uuid_time(u) AS make_timestamp("
+    "((('0x' || substr(u, 16, 3) || substr(u, 10, 4) || substr(u, 1, 8))::UBIGINT // 16 * 16"
+    f" - {_UUID_EPOCH_OFFSET}) // 10)::BIGINT)::TIMESTAMPTZ"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagedColumn:
+    """A table column as it exists now, and where its values come from."""
+
+    column: Column
+    type: str
+    """The column's current type in the table (which may be wider than the field's)."""
+
+    @property
+    def is_json(self) -> bool:
+        return self.type == "JSON"
+
+    def cast(self, text: str) -> str:
+        """SQL turning `text` (VARCHAR, or JSON for JSON columns) into a value of the column."""
+        if self.is_json or self.type == "VARCHAR":
+            return text
+        if self.type == "BLOB":
+            return f"from_base64({text})"
+        return f"CAST({text} AS {self.type})"
+
+    @property
+    def staged_as_text(self) -> bool:
+        # Parquet has no 128-bit integers: DuckDB would write them as DOUBLE and lose digits.
+        return self.type in _WIDER_THAN_PARQUET
+
+    def to_stage(self, text: str) -> str:
+        """SQL for the value as written to the staged file."""
+        return f"CAST({self.cast(text)} AS VARCHAR)" if self.staged_as_text else self.cast(text)
+
+    def from_stage(self, name: str) -> str:
+        """SQL for the column's value, read back from a staged file's column `name`."""
+        return f"CAST({name} AS {self.type})" if self.staged_as_text else name
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    path: Path
+    rows: int
+    deletes: int
+
+
+def stage_batch(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    tables: Sequence[Sequence[StagedColumn]],
+    batch: StoreBatch,
+    path_for: Callable[[int], Path],
+) -> list[StagedFile | None]:
+    """Write each binding's rows of `batch` as one zstd Parquet file of typed columns.
+
+    Returns a file (or None, when it has no rows) per binding. A line that is not a
+    valid Store for these bindings is a ProtocolError naming it.
+    """
+    lines = pa.table({"line": batch.lines, "line_no": pa.array(batch.line_numbers, pa.int64())})
+    connection.register(BATCH_VIEW, lines)
+    try:
+        staged = [
+            _stage_binding(connection, binding, columns, path_for(binding))
+            for binding, columns in enumerate(tables)
+        ]
+    except duckdb.Error as err:
+        batch.rows()  # names the offending line, if a line is what DuckDB choked on
+        first, last = batch.line_numbers[0], batch.line_numbers[-1]
+        raise ConnectorError(
+            f"staging the rows of request lines {first}-{last} failed: {type(err).__name__}: {err}"
+        ) from None
+    finally:
+        connection.unregister(BATCH_VIEW)
+    if sum(f.rows for f in staged if f is not None) != len(batch):
+        batch.rows()  # some line names no binding of ours, or is no Store at all
+        raise ConnectorError("the engine read fewer Store rows than the runtime sent")
+    return staged
+
+
+def _stage_binding(
+    connection: duckdb.DuckDBPyConnection,
+    binding: int,
+    columns: Sequence[StagedColumn],
+    path: Path,
+) -> StagedFile | None:
+    has_document = any(c.column.field.role is FieldRole.DOCUMENT for c in columns)
+    if has_document:
+        query = _document_projection(columns, binding)
+    else:
+        connection.register(PACKED_VIEW, _packed_table(connection, columns, binding))
+        query = _packed_projection(columns)
+    try:
+        result = connection.execute(
+            f"COPY ({query}) TO {sql_string(str(path))} "
+            "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+        ).fetchall()
+    finally:
+        if not has_document:
+            connection.unregister(PACKED_VIEW)
+    rows = int(result[0][0]) if result else 0
+    if rows == 0:
+        path.unlink(missing_ok=True)
+        return None
+    deletes = connection.execute(
+        f"SELECT count(*) FROM read_parquet({sql_string(str(path))}) "  # noqa: S608 - quoted
+        f"WHERE {quote_identifier(DELETE_COLUMN)}"
+    ).fetchall()
+    return StagedFile(path=path, rows=rows, deletes=int(deletes[0][0]) if deletes else 0)
+
+
+def _envelope(structure: dict[str, Any]) -> str:
+    """Parse each line once into a struct `s` of the Store fields (and document fields)."""
+    store: dict[str, Any] = {"binding": "JSON", "delete": "JSON", **structure}
+    text = sql_string(orjson.dumps({"store": store}).decode())
+    return f"struct_extract(json_transform(line, {text}), 'store') AS s"
+
+
+def _is_binding(binding: int) -> str:
+    # The runtime leaves out a zero binding, as proto3 JSON does with default values.
+    return f"coalesce(struct_extract(s, 'binding'), '0') = '{binding}'"
+
+
+_IS_DELETE = f"coalesce(struct_extract(s, 'delete'), 'false') = 'true' AS {DELETE_COLUMN}"
+
+
+def _document_projection(columns: Sequence[StagedColumn], binding: int) -> str:
+    fields: dict[str, Any] = {}
+    selects = []
+    for staged in columns:
+        column = staged.column
+        if column.field.role is FieldRole.DOCUMENT:
+            # A Store without a document is refused here, before anything is committed.
+            selects.append(
+                "CASE WHEN doc IS NULL OR doc = 'null' THEN error('store without doc on line ' "
+                f"|| line_no) ELSE doc END AS {column.ident}"
+            )
+            continue
+        text = _extract(staged, fields)
+        if column.is_publish_time and staged.type == "TIMESTAMPTZ":
+            value = f"flow_uuid_time({text})"
+        else:
+            value = staged.to_stage(text)
+        selects.append(f"{value} AS {column.ident}")
+    structure = {"doc": fields} if fields else {}
+    # MATERIALIZED: parse each line once, not once per column that reads the parsed struct.
+    return (
+        "WITH parsed AS MATERIALIZED ("  # noqa: S608 - identifiers are quoted
+        f"SELECT line, line_no, json_extract(line, '/store/doc') AS doc, "
+        f"{_envelope(structure)} FROM {BATCH_VIEW}) "
+        f"SELECT {', '.join(selects)}, {_IS_DELETE} FROM parsed WHERE {_is_binding(binding)}"
+    )
+
+
+def _extract(staged: StagedColumn, fields: dict[str, Any]) -> str:
+    """SQL for the field's value as text (or JSON), from the parsed struct when possible."""
+    ptr = staged.column.field.ptr
+    kind = "JSON" if staged.is_json else "VARCHAR"
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in ptr.split("/")[1:]]
+    if ptr.startswith("/") and _claim(fields, tokens, kind):
+        access = "struct_extract(s, 'doc')"
+        for token in tokens:
+            access = f"struct_extract({access}, {sql_string(token)})"
+        return access
+    # Array indices, and paths the struct cannot hold as wanted, are read by pointer.
+    function = "json_extract" if staged.is_json else "json_extract_string"
+    return f"{function}(line, {sql_string('/store/doc' + ptr)})"
+
+
+def _claim(node: dict[str, Any], tokens: list[str], kind: str) -> bool:
+    """Add a path to the struct of document fields; False if it cannot be a struct path."""
+    for depth, token in enumerate(tokens):
+        if not token or token.isdigit():
+            return False  # Struct fields need names; a digit may be an array index.
+        # Struct fields compare case-insensitively, so `Group` and `group` cannot both be one.
+        if any(fold(k) == fold(token) and k != token for k in node):
+            return False
+        leaf = depth == len(tokens) - 1
+        child = node.setdefault(token, kind if leaf else {})
+        if leaf:
+            return bool(child == kind)
+        if not isinstance(child, dict):
+            return False
+        node = child
+    return False
+
+
+def _packed_table(
+    connection: duckdb.DuckDBPyConnection, columns: Sequence[StagedColumn], binding: int
+) -> pa.Table:
+    """This binding's rows decoded from their packed keys and values, as text columns."""
+    structure = {"keyPacked": "VARCHAR", "valuesPacked": "VARCHAR"}
+    packed = connection.execute(
+        "SELECT line_no, struct_extract(s, 'keyPacked') AS k, "  # noqa: S608 - no identifiers
+        f"struct_extract(s, 'valuesPacked') AS v, {_IS_DELETE} FROM ("
+        f"SELECT line_no, {_envelope(structure)} FROM {BATCH_VIEW}) "
+        f"WHERE {_is_binding(binding)}"
+    ).to_arrow_table()
+    assert packed is not None, "a query result converts to an Arrow table"
+    lines = packed.column("line_no").to_pylist()
+    keys = unpack_column(packed.column("k").to_pylist(), lines, what="keyPacked")
+    values = unpack_column(packed.column("v").to_pylist(), lines, what="valuesPacked")
+    arrays: dict[str, pa.Array] = {}
+    for index, staged in enumerate(columns):
+        field = staged.column.field
+        rows: list[tuple[TupleValue, ...]] = keys if field.role is FieldRole.KEY else values
+        arrays[f"c{index}"] = text_column(
+            [row[field.position] for row in rows], json=staged.is_json
+        )
+    arrays[DELETE_COLUMN] = packed.column(DELETE_COLUMN).combine_chunks()
+    return pa.table(arrays)
+
+
+def _packed_projection(columns: Sequence[StagedColumn]) -> str:
+    selects = [
+        f"{staged.to_stage(f'c{index}')} AS {staged.column.ident}"
+        for index, staged in enumerate(columns)
+    ]
+    selects.append(quote_identifier(DELETE_COLUMN))
+    return f"SELECT {', '.join(selects)} FROM {PACKED_VIEW}"  # noqa: S608 - identifiers are quoted
+
+
+def text_column(values: Sequence[TupleValue], *, json: bool) -> pa.Array:
+    """Packed values as the text `StagedColumn.cast` expects: JSON text for JSON columns."""
+    return pa.array([_to_text(v, json=json) for v in values], pa.string())
+
+
+def _to_text(value: Any, *, json: bool) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):  # objects and arrays arrive as their JSON text
+        return value.decode()
+    if json:
+        return orjson.dumps(value, default=str).decode()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | uuid.UUID):
+        return str(value)
+    return orjson.dumps(value, default=str).decode()

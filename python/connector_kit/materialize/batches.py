@@ -1,0 +1,187 @@
+"""Store requests collected as raw lines, handed to a transactor as Arrow-backed batches.
+
+Store lines are nearly every line a busy materialization reads, so the framework
+does not parse them: it checks that a line is a Store in the store phase and
+appends its bytes to a flat buffer, which becomes an Arrow string array without
+copying. A connector with an engine that reads JSON (DuckDB, Arrow) parses the
+lines there; any other connector calls `StoreBatch.rows()`. Either way a line
+that is not a valid Store is reported by `rows()`, which names it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from orjson import JSONDecodeError, loads
+
+from connector_kit.errors import ProtocolError
+from connector_kit.tuple import TupleValue, unpack
+from connector_kit.wire import snippet
+
+
+@dataclass(frozen=True)
+class StoreRules:
+    """What a Store must look like for this materialization's bindings."""
+
+    document_fields: tuple[str | None, ...]
+    """Per binding, the selected document field (whose value arrives as `doc`), or None."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreRow:
+    line: int
+    binding: int
+    key: tuple[TupleValue, ...]
+    values: tuple[TupleValue, ...]
+    doc: Any
+    """The parsed document; None when the binding selects no document field."""
+    exists: bool
+    delete: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreBatch:
+    """Consecutive Store requests, as the JSON lines the runtime sent."""
+
+    lines: pa.StringArray
+    """`{"store":{...}}` request lines, each still ending in its newline."""
+    line_numbers: array[int]
+    rules: StoreRules
+
+    def __len__(self) -> int:
+        return len(self.line_numbers)
+
+    def rows(self) -> list[StoreRow]:
+        """Every row parsed and checked, or a ProtocolError naming the first bad line."""
+        return [
+            parse_store(line, number, self.rules)
+            for line, number in zip(self.lines.to_pylist(), self.line_numbers, strict=True)
+        ]
+
+
+def parse_store(line: str | bytes, number: int, rules: StoreRules) -> StoreRow:
+    raw = line.encode() if isinstance(line, str) else line
+    try:
+        message = loads(raw)
+    except JSONDecodeError as err:
+        raise ProtocolError(
+            f"request line {number} is not valid JSON: {err} (line starts: {snippet(raw)!r})"
+        ) from None
+    store = message.get("store") if type(message) is dict and len(message) == 1 else None
+    if type(store) is not dict:
+        raise ProtocolError(
+            f"request line {number}: expected a `store` request, one JSON object with a single "
+            f'`"store": {{...}}` field (line starts: {snippet(raw)!r})'
+        )
+    binding = store.get("binding", 0)
+    if type(binding) is not int or not 0 <= binding < len(rules.document_fields):
+        raise ProtocolError(
+            f"request line {number}: `store` names binding {binding!r}, but the "
+            f"materialization has {len(rules.document_fields)} binding(s), numbered from 0"
+        )
+    exists, delete = store.get("exists", False), store.get("delete", False)
+    if type(exists) is not bool or type(delete) is not bool:
+        raise ProtocolError(f"request line {number}: store `exists` and `delete` must be booleans")
+    document_field = rules.document_fields[binding]
+    doc = store.get("doc")
+    if document_field is not None and doc is None:
+        raise ProtocolError(
+            f"request line {number}: `store` for binding {binding} has no `doc`, but the "
+            f"binding selects the document field {document_field!r}"
+        )
+    return StoreRow(
+        line=number,
+        binding=binding,
+        key=_unpack_field(store, "keyPacked", number, required=True),
+        values=_unpack_field(store, "valuesPacked", number, required=False),
+        doc=doc if document_field is not None else None,
+        exists=exists,
+        delete=delete,
+    )
+
+
+def _unpack_field(
+    store: dict[str, Any], name: str, number: int, *, required: bool
+) -> tuple[TupleValue, ...]:
+    text = store.get(name, "")
+    if type(text) is not str or (required and not text):
+        raise ProtocolError(
+            f"request line {number}: store `{name}` must be base64 text of a packed tuple; "
+            f"got {text!r}"
+        )
+    try:
+        return unpack(base64.b64decode(text, validate=True))
+    except (binascii.Error, ProtocolError) as err:
+        raise ProtocolError(f"request line {number}: store `{name}`: {err}") from None
+
+
+def unpack_column(
+    texts: Sequence[str | None], lines: Sequence[int], *, what: str
+) -> list[tuple[TupleValue, ...]]:
+    """Decode base64 packed tuples (e.g. `keyPacked` an engine extracted), naming bad lines."""
+    decoded = []
+    for text, number in zip(texts, lines, strict=True):
+        try:
+            decoded.append(unpack(base64.b64decode(text or "", validate=True)))
+        except (binascii.Error, ProtocolError) as err:
+            raise ProtocolError(f"request line {number}: store `{what}`: {err}") from None
+    return decoded
+
+
+class StoreBuffer:
+    """The Store lines received since the last batch."""
+
+    __slots__ = ("_ends", "_lines", "_numbers", "rules")
+
+    def __init__(self, rules: StoreRules) -> None:
+        self.rules = rules
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lines = bytearray()
+        self._ends = array("i", [0])
+        self._numbers = array("q")
+
+    @property
+    def nbytes(self) -> int:
+        return len(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def add(self, number: int, line: bytes) -> None:
+        self._lines += line
+        self._ends.append(len(self._lines))
+        self._numbers.append(number)
+
+    def take(self) -> StoreBatch:
+        """The buffered lines as a batch; the buffer starts over empty."""
+        count = len(self._numbers)
+        # The buffers become the array's memory; `_reset` gives the buffer new ones.
+        lines = pa.Array.from_buffers(
+            pa.string(), count, [None, pa.py_buffer(self._ends), pa.py_buffer(self._lines)]
+        )
+        try:
+            lines.validate(full=True)  # UTF-8, checked in C++ before any engine reads it
+        except pa.ArrowInvalid:
+            self._raise_invalid_utf8()
+        batch = StoreBatch(lines=lines, line_numbers=self._numbers, rules=self.rules)
+        self._reset()
+        return batch
+
+    def _raise_invalid_utf8(self) -> None:
+        start = 0
+        for end, number in zip(self._ends[1:], self._numbers, strict=True):
+            try:
+                self._lines[start:end].decode()
+            except UnicodeDecodeError as err:
+                raise ProtocolError(
+                    f"request line {number} is not valid UTF-8: {err.reason} at byte {err.start}"
+                ) from None
+            start = end
