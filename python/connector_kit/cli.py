@@ -39,6 +39,7 @@ from connector_kit.runtime.run_options import (
     DEFAULT_TRANSACTION_DOCUMENTS,
     RunOptions,
 )
+from connector_kit.runtime.run_stats import RunCounters
 from connector_kit.runtime.state_dir import StateDirectory, default_state_dir
 from connector_kit.scaffold import ConnectorName, create_connector, run_connector_tests
 from connector_kit.wire import SecretMask, configure_logging, report_failure
@@ -282,6 +283,7 @@ def _run_verb(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "one stopped. Ctrl-C stops at the next transaction boundary.",
     )
     _source_arguments(verb)
+    _metrics_argument(verb)
     verb.add_argument(
         "--state-dir",
         type=Path,
@@ -350,19 +352,21 @@ def _positive(text: str) -> int:
 async def _run(args: argparse.Namespace) -> None:
     catalog = load_catalog(args.source)
     state_dir = args.state_dir or default_state_dir(catalog.root, base=Path.cwd())
-    await run(
-        catalog,
-        state=StateDirectory(state_dir),
-        options=RunOptions(
-            sessions=args.sessions,
-            idle_timeout=args.timeout,
-            connector_timeout=args.connector_timeout,
-            transaction_documents=args.txn_docs,
-            transaction_bytes=args.txn_bytes,
-            sync=args.sync,
-            progress_interval=args.progress_interval,
-        ),
-    )
+    with _served_metrics(args.metrics_port) as metrics:
+        await run(
+            catalog,
+            state=StateDirectory(state_dir),
+            options=RunOptions(
+                sessions=args.sessions,
+                idle_timeout=args.timeout,
+                connector_timeout=args.connector_timeout,
+                transaction_documents=args.txn_docs,
+                transaction_bytes=args.txn_bytes,
+                sync=args.sync,
+                progress_interval=args.progress_interval,
+            ),
+            counters=RunCounters(sinks=metrics.binding if metrics is not None else None),
+        )
 
 
 def _metrics_argument(parser: argparse.ArgumentParser) -> None:

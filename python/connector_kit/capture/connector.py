@@ -19,10 +19,10 @@ from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import BaseModel
 
-from connector_kit.config import config_schema, parse_config, secret_values
 from connector_kit.capture.output import CaptureOutput, Transaction
 from connector_kit.capture.resources import Resource, ResourceConfig
 from connector_kit.capture.runner import BindingRunner, BoundResource
+from connector_kit.config import config_schema, parse_config, secret_values
 from connector_kit.errors import ConfigError, ConnectorError, ProtocolError
 from connector_kit.http import HTTPClient
 from connector_kit.protocol import PROTOCOL_VERSION, capture

@@ -2,14 +2,15 @@
 
 Documents are serialized once, straight to the bytes of a `captured` line: dicts
 with orjson, pydantic models with their compiled serializer, Arrow record batches
-row by row. Nothing on this path is validated or copied more than once.
+row by row. Nothing on this path is validated or copied more than once. The
+serializer for a type of document is chosen once per binding, not per document.
 """
 
 from __future__ import annotations
 
 import base64
 import decimal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -32,26 +33,61 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_default)
 
 
+Serializer = Callable[[Any], bytes]
+"""Turns one document into its JSON bytes."""
+
+CAPTURED_SUFFIX = b"}}\n"
+"""Closes a `captured` line after the document's JSON."""
+
+
+class DocumentSerializers(dict[type, Serializer | None]):
+    """The serializer for each type of document a binding has yielded, found once per type.
+
+    The capture loop looks up the exact type of every yielded item here instead of
+    walking an isinstance chain per document (isinstance against pydantic's and
+    `Mapping`'s ABC metaclasses is slow). None marks a type that is not a single
+    document — a cursor, a record batch, a sourced schema — which takes the general path.
+    """
+
+    def __missing__(self, kind: type) -> Serializer | None:
+        serializer = _serializer_for(kind)
+        self[kind] = serializer
+        return serializer
+
+
+def _serializer_for(kind: type) -> Serializer | None:
+    if issubclass(kind, dict):
+        return dumps
+    if issubclass(kind, BaseModel):
+        to_json = kind.__pydantic_serializer__.to_json
+
+        # A closure, not functools.partial: partial copies its keyword arguments per call.
+        def model_json(doc: Any) -> bytes:
+            return to_json(doc, by_alias=True)
+
+        return model_json
+    if issubclass(kind, Mapping):
+        return lambda doc: dumps(dict(doc))
+    return None
+
+
 class LineEncoder:
     """Encodes one binding's documents as complete `captured` lines."""
 
     def __init__(self, binding: int) -> None:
-        self._prefix = b'{"captured":{"binding":%d,"doc":' % binding
+        # A `captured` line is this prefix, the document's JSON, then CAPTURED_SUFFIX.
+        self.prefix = b'{"captured":{"binding":%d,"doc":' % binding
+        self.serializers = DocumentSerializers()
         self._schema_prefix = b'{"sourcedSchema":{"binding":%d,"documentSchema":' % binding
 
     def captured(self, doc: Any) -> Iterator[bytes]:
         """The lines for one yielded item: one for a document, one per row of a batch."""
-        prefix = self._prefix
-        if isinstance(doc, dict):
-            yield prefix + orjson.dumps(doc, default=_default) + b"}}\n"
-        elif isinstance(doc, BaseModel):
-            body = type(doc).__pydantic_serializer__.to_json(doc, by_alias=True)
-            yield prefix + body + b"}}\n"
-        elif isinstance(doc, Mapping):
-            yield prefix + orjson.dumps(dict(doc), default=_default) + b"}}\n"
+        serialize = self.serializers[type(doc)]
+        if serialize is not None:
+            yield self.prefix + serialize(doc) + CAPTURED_SUFFIX
         elif _is_record_batch(doc):
             for row in doc.to_pylist():
-                yield prefix + orjson.dumps(row, default=_default) + b"}}\n"
+                yield self.prefix + dumps(row) + CAPTURED_SUFFIX
         else:
             raise TypeError(
                 f"expected a document (dict, pydantic model or pyarrow RecordBatch), "

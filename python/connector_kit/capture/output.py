@@ -42,8 +42,12 @@ class Transaction:
             self._spill_lines()
 
     def add_document(self, line: bytes) -> None:
+        # Called once per document: `add` is inlined rather than called.
         self.documents += 1
-        self.add(line)
+        self._lines.append(line)
+        self._size += len(line)
+        if self._size > SPILL_BYTES:
+            self._spill_lines()
 
     def _spill_lines(self) -> None:
         if self._spill is None:

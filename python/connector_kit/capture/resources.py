@@ -144,7 +144,11 @@ def _with_meta_properties(schema: dict[str, Any]) -> dict[str, Any]:
     }
     source_required = [r for r in schema.get("required") or [] if r != "_meta"]
     out = {**schema, "properties": props, "required": ["_meta"]}
-    out["if"] = {"properties": {"_meta": {"properties": {"op": {"const": "d"}}}}}
+    # `required` matters: without it a document lacking `_meta.op` would pass the `if`.
+    out["if"] = {
+        "properties": {"_meta": {"properties": {"op": {"const": "d"}}, "required": ["op"]}},
+        "required": ["_meta"],
+    }
     out["then"] = {"reduce": {"strategy": "merge", "delete": True}}
     if source_required:
         out["else"] = {"required": source_required}

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from connector_kit.capture import cursors
-from connector_kit.capture.documents import LineEncoder, with_row_meta
+from connector_kit.capture.documents import CAPTURED_SUFFIX, LineEncoder, with_row_meta
 from connector_kit.capture.output import CaptureOutput, Transaction
 from connector_kit.capture.resources import (
     ROW_ID_KEY,
@@ -90,10 +90,16 @@ class BindingRunner:
     async def _incremental(self, inc: Incremental[Any]) -> None:
         stored = (self._bound.state.get("inc") or {}).get("cursor")
         cursor = cursors.decode(stored, like=inc.start) if stored is not None else inc.start
+        prefix, serializers = self._encoder.prefix, self._encoder.serializers
         while True:
             txn = Transaction()
             documents = 0
             async for item in _aiter(inc.fetch(cursor)):
+                # The hot path, kept to one lookup and one serializer call per document.
+                serialize = serializers[type(item)]
+                if serialize is not None:
+                    txn.add_document(prefix + serialize(item) + CAPTURED_SUFFIX)
+                    continue
                 if _is_document(item) or isinstance(item, SourcedSchema):
                     self._add(txn, item)
                     continue

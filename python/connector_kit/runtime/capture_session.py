@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import orjson
 
-from connector_kit.errors import ProtocolError
+from connector_kit.errors import ConnectorError, ProtocolError
 from connector_kit.protocol import capture, flow
 from connector_kit.protocol.envelope import message_name
 from connector_kit.runtime.connector import ConnectorProcess, ConnectorTimeout
@@ -64,6 +64,9 @@ class CapturedBatch:
     """Per binding: the bytes of those documents' JSON (newlines not counted)."""
     states: list[flow.ConnectorState] = field(default_factory=list)
     """The checkpoints' state updates, in order."""
+    documents: int = 0
+    size: int = 0
+    """Totals over all bindings."""
 
     @classmethod
     def empty(cls, bindings: int) -> CapturedBatch:
@@ -73,13 +76,11 @@ class CapturedBatch:
     def checkpoints(self) -> int:
         return len(self.states)
 
-    @property
-    def documents(self) -> int:
-        return sum(len(lines) for lines in self.lines)
-
-    @property
-    def size(self) -> int:
-        return sum(self.sizes)
+    def add(self, binding: int, line: bytes) -> None:
+        self.lines[binding].append(line)
+        self.sizes[binding] += len(line) - 1
+        self.documents += 1
+        self.size += len(line) - 1
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,31 @@ class SessionEnded:
 
 
 UuidSource = Callable[[], str]
+_Captured = tuple[int, Any, bytes | None]
+"""A captured document: binding, document, and its JSON line with the UUID when cut out."""
+_ABSENT = object()
+_META_HEAD = b'{"_meta":{'
+
+
+def _with_uuid(raw: bytes, *, had_meta: bool, uuid: str) -> bytes | None:
+    """The document's JSON as written, with `_meta/uuid` spliced in, and a newline.
+
+    Only for the two shapes where the splice is plain: no `_meta` at all, or a `_meta`
+    object written first without a `uuid`. None otherwise (the caller serializes).
+    """
+    stamp = b'"uuid":"' + uuid.encode() + b'"'
+    if not had_meta:
+        if raw == b"{}":
+            return b'{"_meta":{' + stamp + b"}}\n"
+        return b'{"_meta":{' + stamp + b"}," + raw[1:] + b"\n"
+    if raw.startswith(_META_HEAD):
+        rest = raw[len(_META_HEAD) :]
+        return _META_HEAD + stamp + (rest if rest.startswith(b"}") else b"," + rest) + b"\n"
+    return None
 
 
 def placeholder_uuid() -> str:
     return UUID_PLACEHOLDER
-
-
-@dataclass
-class _Pending:
-    """Documents read after the last checkpoint handed over."""
-
-    batch: CapturedBatch
-    documents: int = 0
 
 
 class CaptureSession:
@@ -122,7 +136,9 @@ class CaptureSession:
         self._uuids = uuids
         self._begin_group = begin_group
         self._group_started = False
-        self._pending = _Pending(CapturedBatch.empty(len(spec.bindings)))
+        self._pending = CapturedBatch.empty(len(spec.bindings))
+        """Documents read after the last checkpoint handed over."""
+        self._failure: ConnectorError | None = None
         self.explicit_acknowledgements = False
 
     @property
@@ -166,14 +182,16 @@ class CaptureSession:
         """
         documents: list[tuple[str, Any]] = []
         while True:
-            item = await self._next(idle_within=idle_within, pending=len(documents))
+            item = await self._next(
+                idle_within=idle_within, pending=len(documents), keep_json=False
+            )
             if item is None:
                 continue
             if isinstance(item, SessionEnded):
                 return item
             if isinstance(item, flow.ConnectorState):
                 return CommittedTransaction(documents=documents, state=item)
-            binding, document = item
+            binding, document, _ = item
             documents.append((self._spec.bindings[binding].collection.name, document))
 
     async def next_batch(
@@ -186,16 +204,31 @@ class CaptureSession:
         already read, and while the batch is under `max_documents` and `max_bytes`.
         A group's documents read before its checkpoint stay pending for the next call.
         """
+        if self._failure is not None:
+            raise self._failure
         committed = CapturedBatch.empty(len(self._spec.bindings))
+        take = self._connector.take_buffered_line
         while True:
             pending = self._pending
             if committed.checkpoints and (
                 not self._connector.has_buffered_output
                 or committed.documents + pending.documents >= max_documents
-                or committed.size + pending.batch.size >= max_bytes
+                or committed.size + pending.size >= max_bytes
             ):
                 return committed
-            item = await self._next(idle_within=idle_within, pending=pending.documents)
+            line = take()
+            try:
+                if line is None:
+                    item = await self._next(idle_within=idle_within, pending=pending.documents)
+                else:
+                    item = self._interpret(line, keep_json=True)
+            except ConnectorError as err:
+                if not committed.checkpoints:
+                    raise
+                # The complete checkpoints before the failure still commit; the failure
+                # is raised by the next call.
+                self._failure = err
+                return committed
             if item is None:
                 continue
             if isinstance(item, SessionEnded):
@@ -203,20 +236,21 @@ class CaptureSession:
             if isinstance(item, flow.ConnectorState):
                 self._take_pending(into=committed, state=item)
                 continue
-            binding, document = item
-            line = orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
-            pending.batch.lines[binding].append(line)
-            pending.batch.sizes[binding] += len(line) - 1
-            pending.documents += 1
+            binding, document, json = item
+            if json is None:
+                json = orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
+            pending.add(binding, json)
 
     def _take_pending(self, *, into: CapturedBatch, state: flow.ConnectorState) -> None:
-        pending = self._pending.batch
+        pending = self._pending
         for binding, lines in enumerate(pending.lines):
             if lines:
                 into.lines[binding].extend(lines)
                 into.sizes[binding] += pending.sizes[binding]
+        into.documents += pending.documents
+        into.size += pending.size
         into.states.append(state)
-        self._pending = _Pending(CapturedBatch.empty(len(self._spec.bindings)))
+        self._pending = CapturedBatch.empty(len(self._spec.bindings))
 
     async def acknowledge(self, checkpoints: int) -> None:
         if self.explicit_acknowledgements and checkpoints:
@@ -225,13 +259,11 @@ class CaptureSession:
             )
 
     async def _next(
-        self, *, idle_within: float | None, pending: int
-    ) -> tuple[int, Any] | flow.ConnectorState | SessionEnded | None:
-        """The next captured document (binding, doc), checkpoint state, or session end.
+        self, *, idle_within: float | None, pending: int, keep_json: bool = True
+    ) -> _Captured | flow.ConnectorState | SessionEnded | None:
+        """The next captured document, checkpoint state, or session end; waits for output.
 
-        None for a message that hands nothing over (a sourced schema). It waits for
-        output only when none is buffered, so after a checkpoint a caller that sees no
-        buffered output never waits here.
+        None for a message that hands nothing over (a sourced schema).
         """
         try:
             line = await self._connector.receive_line(
@@ -247,15 +279,22 @@ class CaptureSession:
                     "checkpoint and are not committed)"
                 )
             return SessionEnded(why="exited")
+        return self._interpret(line, keep_json=keep_json)
+
+    def _interpret(self, line: bytes, *, keep_json: bool) -> _Captured | flow.ConnectorState | None:
+        """What one response line hands over: a document, a checkpoint's state, or None.
+
+        With `keep_json`, a document comes with its JSON line (UUID included) when it
+        can be cut from the response as written, sparing a second serialization.
+        """
         if line.startswith(_CAPTURED_PREFIX):
             captured = self._fast_captured(line)
             if captured is not None:
-                self._group_started = self._group_started or self._start_group()
-                return self._accept(*captured)
+                binding, document, raw = captured
+                return self._accept_stamped(binding, document, raw if keep_json else None)
         response = self._connector.parse(line)
         if response.captured is not None:
-            self._group_started = self._group_started or self._start_group()
-            return self._accept(response.captured.binding, response.captured.doc)
+            return self._accept_stamped(response.captured.binding, response.captured.doc, None)
         if response.checkpoint is not None:
             if response.checkpoint.state is None:
                 raise ProtocolError(
@@ -276,13 +315,24 @@ class CaptureSession:
             f"got {message_name(response)})"
         )
 
-    def _start_group(self) -> bool:
-        if self._begin_group is not None:
-            self._begin_group()
-        return True
+    def _accept_stamped(self, binding: int, document: Any, raw: bytes | None) -> _Captured:
+        if not self._group_started:
+            self._group_started = True
+            if self._begin_group is not None:
+                self._begin_group()
+        meta = document.get("_meta", _ABSENT) if type(document) is dict else _ABSENT
+        spliceable = raw is not None and (
+            meta is _ABSENT or (type(meta) is dict and "uuid" not in meta)
+        )
+        binding, document = self._accept(binding, document)
+        json = None
+        if spliceable and raw is not None:
+            json = _with_uuid(raw, had_meta=meta is not _ABSENT, uuid=document["_meta"]["uuid"])
+        return binding, document, json
 
-    def _fast_captured(self, line: bytes) -> tuple[int, Any] | None:
-        """(binding, doc) of a well-formed `captured` line; None to take the careful path."""
+    def _fast_captured(self, line: bytes) -> tuple[int, Any, bytes | None] | None:
+        """(binding, doc, the doc's JSON if it can be cut out) of a well-formed `captured`
+        line; None to take the careful path."""
         try:
             message = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -295,7 +345,16 @@ class CaptureSession:
         binding = body.get("binding", 0)
         if type(binding) is not int:
             return None
-        return binding, body.get("doc")
+        raw = None
+        # As connectors usually write it: `{"captured":{"binding":N,"doc":{…}}}`.
+        head = (
+            b'{"captured":{"binding":%d,"doc":' % binding
+            if "binding" in body
+            else b'{"captured":{"doc":'
+        )
+        if line.startswith(head) and line.endswith(b"}}"):
+            raw = line[len(head) : -2]
+        return binding, body.get("doc"), raw
 
     def _binding(self, binding: int, *, what: str) -> int:
         if not 0 <= binding < len(self._spec.bindings):

@@ -75,9 +75,6 @@ class BindingCombiner:
             else b'{"load":{"keyPacked":"'
         )
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def add(self, json: bytes, document: Any) -> None:
         key = self._keys.pack(document)
         reducer = self._reducer

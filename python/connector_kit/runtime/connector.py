@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import signal
+import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Generic, TypeVar
@@ -39,6 +42,21 @@ EXIT_GRACE_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=ResponseModel)
+
+
+def _die_with_parent() -> None:
+    """In the child: be killed when connector-kit dies, however it dies (Linux only).
+
+    Connectors run in their own session, so without this a connector-kit killed with
+    SIGKILL would leave them running, holding files and locks a re-run needs.
+    """
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class ConnectorTimeout(ConnectorError):
@@ -80,6 +98,7 @@ class ConnectorProcess(Generic[R]):
                 # Its own session: a Ctrl-C in the terminal reaches connector-kit, which
                 # stops connectors at a transaction boundary, not the connectors mid-write.
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -156,6 +175,10 @@ class ConnectorProcess(Generic[R]):
     def has_buffered_output(self) -> bool:
         """Whether a whole response line has already been read and waits to be taken."""
         return bool(self._lines)
+
+    def take_buffered_line(self) -> bytes | None:
+        """A response line already read, without waiting; None when none is buffered."""
+        return self._lines.popleft() if self._lines else None
 
     async def receive_line(self, *, within: float | None, expecting: str) -> bytes | None:
         """The next response line (without its newline), unparsed; None at a clean end."""

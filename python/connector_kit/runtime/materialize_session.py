@@ -235,10 +235,7 @@ class MaterializeSession:
 
     def _on_loaded(self, loaded: Loaded) -> None:
         if self._phase not in (Phase.LOAD, Phase.FLUSH):
-            raise ProtocolError(
-                f"{self.task}: connector sent Loaded {self._phase.value}; documents may be "
-                "Loaded only between Load and Flushed"
-            )
+            raise self._out_of_order("Loaded")
         if not 0 <= loaded.binding < len(self._spec.bindings):
             raise ProtocolError(
                 f"{self.task}: connector sent Loaded for binding {loaded.binding}, but the "
@@ -248,10 +245,7 @@ class MaterializeSession:
 
     def _on_acknowledged(self, state: flow.ConnectorState | None) -> None:
         if self._phase in (Phase.STORE, Phase.COMMIT):
-            raise ProtocolError(
-                f"{self.task}: connector sent Acknowledged {self._phase.value}; no response is "
-                "allowed while the runtime stores, and Acknowledged must come before Flushed"
-            )
+            raise self._out_of_order("Acknowledged")
         if self._current.acknowledged:
             raise ProtocolError(f"{self.task}: connector sent duplicate Acknowledged")
         self._current.acknowledged = True
@@ -259,6 +253,8 @@ class MaterializeSession:
             self._current.states.append(state)
 
     def _on_flushed(self, state: flow.ConnectorState | None) -> None:
+        if self._phase in (Phase.STORE, Phase.COMMIT):
+            raise self._out_of_order("Flushed")
         if self._phase is not Phase.FLUSH:
             raise ProtocolError(
                 f"{self.task}: connector sent Flushed before receiving Flush "
@@ -271,6 +267,8 @@ class MaterializeSession:
             self._current.states.append(state)
 
     def _on_started_commit(self, state: flow.ConnectorState | None) -> None:
+        if self._phase is Phase.STORE:
+            raise self._out_of_order("StartedCommit")
         if self._phase is not Phase.COMMIT:
             raise ProtocolError(
                 f"{self.task}: connector sent StartedCommit {self._phase.value}, before "
@@ -281,6 +279,20 @@ class MaterializeSession:
         # The next transaction starts here: an Acknowledged may follow at once.
         self._committed, self._current = self._current.states, _Transaction()
         self._phase = Phase.IDLE
+
+    def _out_of_order(self, name: str) -> ProtocolError:
+        if self._phase is Phase.STORE:
+            return ProtocolError(
+                f"{self.task}: connector sent {name} during the Store phase, when no responses "
+                "are allowed"
+            )
+        if self._phase is Phase.COMMIT:
+            return ProtocolError(
+                f"{self.task}: connector protocol error (expected StartedCommit, got {name})"
+            )
+        return ProtocolError(
+            f"{self.task}: connector protocol error (unexpected {name} {self._phase.value})"
+        )
 
     async def stop(self) -> None:
         if self._reader is not None and not self._reader.done():

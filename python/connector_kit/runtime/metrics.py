@@ -28,12 +28,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from connector_kit.errors import ConfigError
+from connector_kit.runtime.run_stats import TaskKind
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ LABELS = ("task", "binding", "collection")
 
 Clock = Callable[[], float]
 """Seconds on a monotonic scale; lag is the difference of two readings."""
-
-TaskKind = Literal["capture", "materialization"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +139,12 @@ class RuntimeMetrics:
         }
         self._bindings: dict[_BindingLabels, BindingMetrics] = {}
         self._lock = threading.Lock()
+
+    def binding(
+        self, *, kind: TaskKind, task: str, binding: int, collection: str
+    ) -> BindingMetrics:
+        """The series of one binding of either kind of task (a `run`'s counter sink)."""
+        return self._binding(_BindingLabels(kind, task, binding, collection))
 
     def capture_binding(self, *, task: str, binding: int, collection: str) -> BindingMetrics:
         return self._binding(_BindingLabels("capture", task, binding, collection))

@@ -81,8 +81,9 @@ async def preview(
 
 
 _MATERIALIZATION_PREVIEW = (
-    "connector-kit preview runs captures; previewing a materialization (with --fixture) is "
-    "not available yet, so name a capture with --name"
+    "previewing a materialization needs the documents it should read: give them with "
+    '--fixture FILE (a JSON array of transactions, each an array of ["<collection>", document] '
+    "pairs), or name a capture with --name"
 )
 
 

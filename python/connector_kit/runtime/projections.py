@@ -50,7 +50,10 @@ def collection_projections(collection: Collection) -> list[flow.Projection]:
             )
         )
 
-    locations = dict(_walk(schema, ptr="", must_exist=True, depth=0))
+    resolver = _Resolver(schema)
+    locations = dict(
+        _walk(resolver.flatten(schema), ptr="", must_exist=True, depth=0, resolver=resolver)
+    )
     for ptr, inference in locations.items():
         if ptr:
             add(ptr[1:], ptr, inference)
@@ -80,8 +83,67 @@ def collection_projections(collection: Collection) -> list[flow.Projection]:
     return [by_field[name] for name in sorted(by_field)]
 
 
+class _Resolver:
+    """Folds local `$ref`s and `allOf` members into one schema object per location.
+
+    Projections need each location's properties, required names and types; a schema
+    that spreads them over `$defs` (as pydantic writes them) or `allOf` gets the same
+    projections as one that writes them inline.
+    """
+
+    def __init__(self, root: Any) -> None:
+        self._root = root
+
+    def flatten(self, schema: Any, *, depth: int = 0) -> Any:
+        if not isinstance(schema, dict) or depth > _MAX_DEPTH:
+            return schema
+        parts = [schema]
+        reference = schema.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#"):
+            target = self._resolve(reference[1:])
+            if target is not None:
+                parts.append(self.flatten(target, depth=depth + 1))
+        for member in schema.get("allOf") or ():
+            parts.append(self.flatten(member, depth=depth + 1))
+        if len(parts) == 1:
+            return schema
+        merged: dict[str, Any] = {}
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        types: set[str] | None = None
+        for part in parts:
+            if not isinstance(part, dict):
+                continue
+            for key, value in part.items():
+                if key not in ("properties", "required", "type", "$ref", "allOf"):
+                    merged.setdefault(key, value)
+            for name, child in (part.get("properties") or {}).items():
+                properties.setdefault(name, child)
+            required.extend(r for r in part.get("required") or () if r not in required)
+            declared = part.get("type")
+            if declared is not None:
+                names = {declared} if isinstance(declared, str) else set(declared)
+                types = names if types is None else types & names
+        if properties:
+            merged["properties"] = properties
+        if required:
+            merged["required"] = required
+        if types is not None:
+            merged["type"] = sorted(types)
+        return merged
+
+    def _resolve(self, pointer: str) -> Any:
+        target = self._root
+        for token in pointer.split("/")[1:] if pointer else []:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or token not in target:
+                return None
+            target = target[token]
+        return target
+
+
 def _walk(
-    schema: Any, *, ptr: str, must_exist: bool, depth: int
+    schema: Any, *, ptr: str, must_exist: bool, depth: int, resolver: _Resolver | None = None
 ) -> list[tuple[str, flow.Inference]]:
     if not isinstance(schema, dict):
         return [(ptr, flow.Inference(exists=_exists(must_exist)))]
@@ -94,10 +156,11 @@ def _walk(
     for name, child in properties.items():
         found.extend(
             _walk(
-                child,
+                resolver.flatten(child) if resolver is not None else child,
                 ptr=f"{ptr}/{escape_pointer_token(name)}",
                 must_exist=must_exist and name in required_names,
                 depth=depth + 1,
+                resolver=resolver,
             )
         )
     return found

@@ -289,7 +289,7 @@ class MaterializationRunner:
                 for journal in self._heads.of_collection(source.binding.collection):
                     reader = self._reader(source, journal)
                     head = self._heads.length(journal)
-                    for _ in range(LINES_PER_TURN):
+                    for _ in range(min(LINES_PER_TURN, limit_documents - documents)):
                         line = reader.take(head=head)
                         if line is None:
                             break

@@ -27,7 +27,8 @@ MODE = os.environ.get("FAKE_MODE", "good")
 
 
 def send(message):
-    sys.stdout.write(json.dumps(message) + "\n")
+    # Compact, as connectors usually write (and as the runtime's fast path expects).
+    sys.stdout.write(json.dumps(message, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
 

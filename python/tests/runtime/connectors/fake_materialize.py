@@ -9,13 +9,14 @@ environment variables (set by the catalog's `endpoint.local.env`):
 FAKE_RECORD   append every request line received to this file
 FAKE_TABLES   the JSON file holding the rows and the checkpoint (required for Open)
 FAKE_MODE     good (default) | crash_in_store | flushed_before_acknowledged |
-              response_during_store | no_checkpoint | forbid_name
+              response_during_store | no_checkpoint | forbid_name | hang_at_flush
 FAKE_CRASH_AT with crash_in_store: exit at the Store phase of this transaction (default 1)
 """
 
 import json
 import os
 import sys
+import time
 
 MODE = os.environ.get("FAKE_MODE", "good")
 
@@ -76,9 +77,7 @@ def validate(request):
         constraints = {}
         for projection in collection["projections"]:
             field, ptr = projection["field"], projection.get("ptr", "")
-            if ptr == "":
-                kind = "FIELD_REQUIRED"
-            elif ptr in keys:
+            if ptr == "" or ptr in keys:
                 kind = "FIELD_REQUIRED"
             elif MODE == "forbid_name" and field == "name":
                 kind = "FIELD_FORBIDDEN"
@@ -114,6 +113,8 @@ def serve_transactions(open_request, lines):
         elif "load" in request:
             loads.append(request["load"])
         elif "flush" in request:
+            if MODE == "hang_at_flush":
+                time.sleep(3600)
             for load in loads:
                 table = tables["rows"].get(names[load.get("binding", 0)], {})
                 row = table.get(load["keyPacked"])
@@ -123,7 +124,8 @@ def serve_transactions(open_request, lines):
             send({"flushed": {}})
             phase = "store"
         elif "store" in request:
-            if MODE == "crash_in_store" and transaction == int(os.environ.get("FAKE_CRASH_AT", "1")):
+            crash_at = int(os.environ.get("FAKE_CRASH_AT", "1"))
+            if MODE == "crash_in_store" and transaction == crash_at:
                 log("error", "lost the connection to the warehouse while storing", txn=transaction)
                 sys.exit(3)
             if MODE == "response_during_store" and not staged:
