@@ -271,3 +271,17 @@ async def test_record_batches_are_captured_row_by_row() -> None:
         b'{"captured":{"binding":4,"doc":{"id":1,"tags":["x"]}}}\n',
         b'{"captured":{"binding":4,"doc":{"id":2,"tags":[]}}}\n',
     ]
+
+
+async def test_only_documents_marked_deleted_reduce_as_deletions() -> None:
+    import jsonschema
+
+    out = await Session(toy_connector(ToyData()), [{"discover": {"config": CONFIG}}]).run()
+    schema = out.lines[0]["discovered"]["bindings"][2]["documentSchema"]
+    is_deletion = jsonschema.Draft202012Validator(schema["if"]).is_valid
+    assert not is_deletion({"name": "a", "_meta": {"row_id": 0}})
+    assert not is_deletion({"name": "a"})
+    assert is_deletion({"_meta": {"row_id": 3, "op": "d"}})
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid({"_meta": {"row_id": 3, "op": "d"}})
+    assert not validator.is_valid({"_meta": {"row_id": 3}}), "a live row still needs its fields"
