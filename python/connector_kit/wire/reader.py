@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,12 +20,26 @@ SNIPPET_CHARS = 120
 M = TypeVar("M", bound=BaseModel)
 
 
+def _has_descriptor(stream: BinaryIO) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, AttributeError, ValueError):
+        return False
+    return True
+
+
 def snippet(line: bytes) -> str:
     text = line.decode("utf-8", errors="replace").rstrip("\n")
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS] + "…"
 
 
-def iter_lines(stream: BinaryIO, *, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
+class LineSource(Protocol):
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+def iter_lines(
+    stream: LineSource, *, max_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes]]:
     """Yield (line number, line) for each non-empty line; a line over `max_bytes` is an error."""
     number = 0
     while True:
@@ -61,6 +76,40 @@ def parse_line(model: type[M], line: bytes, number: int) -> M:
         ) from None
 
 
+class DescriptorLines:
+    """`readline` straight from a file descriptor, holding no lock while it waits.
+
+    A thread blocked in a buffered stream's read holds that stream's lock, so a
+    connector that forks (e.g. `multiprocessing`) would deadlock in the child;
+    blocking in `os.read` holds nothing.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()
+        self._eof = False
+
+    def readline(self, limit: int = -1, /) -> bytes:
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0 and (limit < 0 or end < limit):
+                return self._take(end + 1)
+            if limit >= 0 and len(self._buffer) >= limit:
+                return self._take(limit)
+            if self._eof:
+                return self._take(len(self._buffer))
+            chunk = os.read(self._fd, 1 << 16)
+            if chunk:
+                self._buffer += chunk
+            else:
+                self._eof = True
+
+    def _take(self, size: int) -> bytes:
+        line = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return line
+
+
 class AsyncLineReader:
     """Lines from a blocking stream, read on a thread and delivered to an event loop.
 
@@ -69,7 +118,9 @@ class AsyncLineReader:
     """
 
     def __init__(self, stream: BinaryIO, *, max_bytes: int = MAX_LINE_BYTES) -> None:
-        self._stream = stream
+        self._stream: LineSource = (
+            DescriptorLines(stream.fileno()) if _has_descriptor(stream) else stream
+        )
         self._max_bytes = max_bytes
         self._queue: asyncio.Queue[tuple[int, bytes] | BaseException | None] = asyncio.Queue(64)
         self._loop = asyncio.get_running_loop()

@@ -72,3 +72,28 @@ def test_any_registered_secret_never_reaches_a_log_line(secret: str) -> None:
         assert secret not in json.dumps(json.loads(out.getvalue())["fields"])
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+def test_descriptor_lines_match_buffered_lines_and_enforce_the_limit() -> None:
+    import os
+
+    from connector_kit.wire.reader import DescriptorLines
+
+    data = b'{"a":1}\n\n{"b":2}\n' + b"y" * 100 + b'\n{"tail":3}'
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, data)
+    os.close(write_fd)
+    try:
+        assert list(iter_lines(DescriptorLines(read_fd), max_bytes=200)) == list(
+            iter_lines(io.BytesIO(data), max_bytes=200)
+        )
+    finally:
+        os.close(read_fd)
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, data)
+    os.close(write_fd)
+    try:
+        with pytest.raises(ProtocolError, match="request line 3 is longer than 64 bytes"):
+            list(iter_lines(DescriptorLines(read_fd), max_bytes=64))
+    finally:
+        os.close(read_fd)

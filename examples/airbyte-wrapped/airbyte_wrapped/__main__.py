@@ -1,0 +1,3 @@
+from airbyte_wrapped import main
+
+main()

@@ -1,0 +1,3 @@
+from singer_wrapped import main
+
+main()
