@@ -93,7 +93,7 @@ def test_descriptor_lines_match_buffered_lines_and_enforce_the_limit() -> None:
     os.write(write_fd, data)
     os.close(write_fd)
     try:
-        with pytest.raises(ProtocolError, match="request line 3 is longer than 64 bytes"):
+        with pytest.raises(ProtocolError, match="request line 4 is longer than 64 bytes"):
             list(iter_lines(DescriptorLines(read_fd), max_bytes=64))
     finally:
         os.close(read_fd)
