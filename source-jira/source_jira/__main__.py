@@ -1,0 +1,3 @@
+from source_jira import connector
+
+connector.main()
