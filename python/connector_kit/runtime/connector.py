@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar
 
 from pydantic import ValidationError
@@ -44,16 +44,22 @@ log = logging.getLogger(__name__)
 R = TypeVar("R", bound=ResponseModel)
 
 
-def _die_with_parent() -> None:
-    """In the child: be killed when connector-kit dies, however it dies (Linux only).
+def _die_with_parent() -> Callable[[], None] | None:
+    """A hook for the child: be killed when connector-kit dies, however it dies (Linux only).
 
     Connectors run in their own session, so without this a connector-kit killed with
-    SIGKILL would leave them running, holding files and locks a re-run needs.
+    SIGKILL would leave them running, holding files and locks a re-run needs. `prctl`
+    is looked up here, in the parent: between fork and exec the child must not load
+    libraries (another thread may hold the loader's lock at fork time).
     """
     if sys.platform != "linux":
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return hook
 
 
 _PR_SET_PDEATHSIG = 1
@@ -98,7 +104,7 @@ class ConnectorProcess(Generic[R]):
                 # Its own session: a Ctrl-C in the terminal reaches connector-kit, which
                 # stops connectors at a transaction boundary, not the connectors mid-write.
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent(),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -264,16 +270,22 @@ class ConnectorProcess(Generic[R]):
         session failed) it is terminated at once. Either way it is killed if it lingers.
         """
         if self._process.returncode is None:
-            with contextlib.suppress(OSError):
-                await self.close_input()
             if not graceful:
+                # Terminate first: a connector blocked writing output we no longer read
+                # would never read its input, and closing the input would wait forever.
                 with contextlib.suppress(ProcessLookupError):
                     self._process.terminate()
+            with contextlib.suppress(OSError, TimeoutError):
+                async with asyncio.timeout(EXIT_GRACE_SECONDS):
+                    await self.close_input()
             try:
                 await asyncio.wait_for(self._process.wait(), EXIT_GRACE_SECONDS)
             except TimeoutError:
                 self._kill()
-                await self._process.wait()
+                # Bounded too: SIGKILL cannot be refused, and a lost exit notification
+                # must not stall the runtime.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._process.wait(), EXIT_GRACE_SECONDS)
         self._stderr_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._stderr_task
