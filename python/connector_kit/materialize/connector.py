@@ -14,13 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn
 
+from connector_kit.config import config_schema, parse_config, secret_values
 from connector_kit.errors import ProtocolError
-from connector_kit.materialize.config import (
-    endpoint_schema,
-    parse_config,
-    resource_schema,
-    secret_values,
-)
+from connector_kit.materialize.config import resource_schema
 from connector_kit.materialize.faults import FaultPoints
 from connector_kit.materialize.fields import selected_fields
 from connector_kit.materialize.hooks import (
@@ -78,7 +74,7 @@ class MaterializeConnector(Generic[ConfigT, ResourceT]):
     def spec(self) -> materialize.SpecResponse:
         spec = materialize.SpecResponse(
             protocol=PROTOCOL_VERSION,
-            config_schema=endpoint_schema(self.endpoint_config),
+            config_schema=config_schema(self.endpoint_config),
             resource_config_schema=resource_schema(self.resource_config),
         )
         if self.documentation_url:
