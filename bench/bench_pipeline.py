@@ -28,6 +28,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
@@ -146,6 +147,8 @@ class PipelineResult:
     seconds: float
     peaks: dict[str, int]
     cpu: dict[str, float]
+    sink_seconds: float
+    """DuckDB alone loading the same documents into the same table (`sink_limit_seconds`)."""
 
     @property
     def rate(self) -> float:
@@ -189,8 +192,67 @@ def run_pipeline(count: int, *, sync: bool) -> PipelineResult:
         if rows != count or keys != count:
             raise SystemExit(f"expected {count} rows, found {rows} ({keys} distinct keys)")
         return PipelineResult(
-            count=count, seconds=seconds, peaks=dict(memory.peaks), cpu=dict(memory.cpu)
+            count=count,
+            seconds=seconds,
+            peaks=dict(memory.peaks),
+            cpu=dict(memory.cpu),
+            sink_seconds=sink_limit_seconds(count, directory),
         )
+
+
+PUBLISHED_UUID = "8a2b5a80-a6a1-11ee-8c90-0242ac120002"
+
+
+def sink_limit_seconds(count: int, directory: Path) -> float:
+    """DuckDB alone: the pipeline's documents, from a JSON-lines file, `read_json` → INSERT
+    into a table created with the DDL the pipeline applied (same columns, types and document
+    column), closing the database. No protocol, no runtime, no Python per document: the most
+    the sink can take, whatever feeds it."""
+    pipeline = duckdb.connect(str(directory / "bench.duckdb"), read_only=True)
+    ddl = pipeline.execute(
+        "SELECT sql FROM duckdb_tables() WHERE table_name = 'customers'"
+    ).fetchall()[0][0]
+    columns = [
+        (name, kind)
+        for name, kind, *_ in pipeline.execute("DESCRIBE customers").fetchall()
+        if name != "flow_document"
+    ]
+    pipeline.close()
+    documents = Documents()
+    source = directory / "documents.jsonl"
+    with source.open("wb") as out:
+        for n in range(count):
+            document = documents.document(n)
+            document["_meta"] = {**document["_meta"], "uuid": PUBLISHED_UUID}  # as Flow adds
+            out.write(orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE))
+    structure: dict[str, Any] = {}
+    selects = []
+    for name, kind in columns:  # a field is named by its JSON pointer, less the leading `/`
+        if name == "flow_published_at":
+            selects.append("current_timestamp")  # the UUID's time, given away to DuckDB
+            continue
+        *parents, leaf = name.split("/")
+        node = structure
+        access = "s"
+        for parent in parents:
+            node = node.setdefault(parent, {})
+            access = f"struct_extract({access}, '{parent}')"
+        node[leaf] = kind
+        selects.append(f"struct_extract({access}, '{leaf}')")
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    database = directory / "sink-limit.duckdb"
+    connection = duckdb.connect(str(database))
+    connection.execute(ddl)
+    connection.close()
+    started = time.perf_counter()
+    connection = duckdb.connect(str(database))
+    connection.execute(
+        f"INSERT INTO customers ({names}, flow_document) SELECT {', '.join(selects)}, json "
+        f"FROM (SELECT json, json_transform(json, ?) AS s FROM read_ndjson_objects('{source}'))",
+        [orjson.dumps(structure).decode()],
+    )
+    connection.close()
+    return time.perf_counter() - started
 
 
 def bare_emit_rate(count: int) -> float:
@@ -236,6 +298,13 @@ def main() -> None:
         )
         cpu = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in sorted(result.cpu.items()))
         print(f"{'':>10} CPU: {cpu}", flush=True)
+        sink = count / result.sink_seconds
+        print(
+            f"{'':>10} DuckDB alone, read_json → INSERT into the same table: {sink:,.0f} docs/s "
+            f"= {sink / bare:.2f}x bare emit (the ceiling for any pipeline into DuckDB); "
+            f"pipeline = {result.rate / sink:.2f}x of it",
+            flush=True,
+        )
 
 
 def _mb(size: int | None) -> str:

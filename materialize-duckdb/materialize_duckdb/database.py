@@ -3,6 +3,7 @@
 A connection is held only while it is needed (Open, one transaction's Load and
 commit, Apply), because a DuckDB file admits one writing process at a time: holding
 it across transactions would keep a newer instance from ever fencing this one off.
+Closing one does not checkpoint the file; a session's end does (`checkpoint`).
 Opening while another process holds the file waits, with backoff, for a bounded time.
 """
 
@@ -90,7 +91,38 @@ def _open(config: EndpointConfig) -> duckdb.DuckDBPyConnection:
         token = config.token.get_secret_value() if config.token is not None else ""
         return duckdb.connect(config.database, config={"motherduck_token": token})
     Path(config.database).parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(config.database)
+    connection = duckdb.connect(config.database)
+    # A commit is durable once its write-ahead log is synced; large inserts already wrote
+    # their rows into the file. Checkpointing at every close would rewrite the table's
+    # newest row groups once per transaction, so it is left to DuckDB's WAL size threshold
+    # and to `checkpoint` when a session ends.
+    connection.execute("PRAGMA disable_checkpoint_on_shutdown")
+    return connection
+
+
+def checkpoint(config: EndpointConfig) -> None:
+    """Fold the write-ahead log into a DuckDB file, unless another process holds the file."""
+    if not _is_file(config):
+        return
+    try:
+        connection = connect(config, lock_wait=0)
+    except ConnectorError as err:
+        log.info("database not checkpointed", extra={"fields": {"reason": str(err)}})
+        return
+    try:
+        fold_log(connection, config)
+    finally:
+        connection.close()
+
+
+def fold_log(connection: duckdb.DuckDBPyConnection, config: EndpointConfig) -> None:
+    """Checkpoint a DuckDB file, so that the file alone (say, a copy of it) holds every commit."""
+    if _is_file(config):
+        connection.execute("CHECKPOINT")
+
+
+def _is_file(config: EndpointConfig) -> bool:
+    return config.ducklake is None and not config.is_motherduck
 
 
 def _connection_error(config: EndpointConfig, err: Exception) -> ConnectorError:

@@ -29,6 +29,7 @@ from materialize_duckdb.database import (
     connect,
     create_schema,
     existing_columns,
+    fold_log,
     schema_exists,
     staging_root,
 )
@@ -102,6 +103,8 @@ class DuckDBMaterializer:
                     actions.append(statement)
                     connection.execute(statement)
             connection.execute("COMMIT")
+            if actions:
+                fold_log(connection, config)
         finally:
             connection.close()
         for action in actions:
@@ -175,7 +178,7 @@ def _table_ddl(connection: duckdb.DuckDBPyConnection, shape: TableShape) -> list
         if current is None:
             # Added columns are nullable: the table's existing rows have no value for them.
             statements.append(
-                f"ALTER TABLE {shape.qualified} ADD COLUMN {column.ident} {column.type.sql}"
+                f"ALTER TABLE {shape.qualified} ADD COLUMN {column.definition(nullable=True)}"
             )
             continue
         target = column.type.sql

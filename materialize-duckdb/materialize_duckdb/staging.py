@@ -32,7 +32,7 @@ from connector_kit.materialize import FieldRole, StoreBatch
 from connector_kit.materialize.batches import unpack_column
 from connector_kit.tuple import TupleValue
 from materialize_duckdb.identifiers import fold, quote_identifier, sql_string
-from materialize_duckdb.tables import DELETE_COLUMN, Column
+from materialize_duckdb.tables import DELETE_COLUMN, REPLACES_COLUMN, Column
 
 BATCH_VIEW = "flow_store_lines"
 PACKED_VIEW = "flow_store_packed"
@@ -86,6 +86,8 @@ class StagedFile:
     path: Path
     rows: int
     deletes: int
+    replaces: int
+    """Rows whose key may already be in the table (see `REPLACES_COLUMN`)."""
 
 
 def stage_batch(
@@ -145,16 +147,18 @@ def _stage_binding(
     if rows == 0:
         path.unlink(missing_ok=True)
         return None
-    deletes = connection.execute(
-        f"SELECT count(*) FROM read_parquet({sql_string(str(path))}) "  # noqa: S608 - quoted
-        f"WHERE {quote_identifier(DELETE_COLUMN)}"
+    counts = connection.execute(
+        f"SELECT count(*) FILTER (WHERE {quote_identifier(DELETE_COLUMN)}), "  # noqa: S608 - quoted
+        f"count(*) FILTER (WHERE {quote_identifier(REPLACES_COLUMN)}) "
+        f"FROM read_parquet({sql_string(str(path))})"
     ).fetchall()
-    return StagedFile(path=path, rows=rows, deletes=int(deletes[0][0]) if deletes else 0)
+    deletes, replaces = (int(counts[0][0]), int(counts[0][1])) if counts else (0, 0)
+    return StagedFile(path=path, rows=rows, deletes=deletes, replaces=replaces)
 
 
 def _envelope(structure: dict[str, Any]) -> str:
     """Parse each line once into a struct `s` of the Store fields (and document fields)."""
-    store: dict[str, Any] = {"binding": "JSON", "delete": "JSON", **structure}
+    store: dict[str, Any] = {"binding": "JSON", "delete": "JSON", "exists": "JSON", **structure}
     text = sql_string(orjson.dumps({"store": store}).decode())
     return f"struct_extract(json_transform(line, {text}), 'store') AS s"
 
@@ -164,7 +168,9 @@ def _is_binding(binding: int) -> str:
     return f"coalesce(struct_extract(s, 'binding'), '0') = '{binding}'"
 
 
-_IS_DELETE = f"coalesce(struct_extract(s, 'delete'), 'false') = 'true' AS {DELETE_COLUMN}"
+_DELETE = "coalesce(struct_extract(s, 'delete'), 'false') = 'true'"
+_EXISTS = "coalesce(struct_extract(s, 'exists'), 'false') = 'true'"
+_FLAGS = f"{_DELETE} AS {DELETE_COLUMN}, ({_EXISTS} OR {_DELETE}) AS {REPLACES_COLUMN}"
 
 
 def _document_projection(columns: Sequence[StagedColumn], binding: int) -> str:
@@ -185,14 +191,48 @@ def _document_projection(columns: Sequence[StagedColumn], binding: int) -> str:
         else:
             value = staged.to_stage(text)
         selects.append(f"{value} AS {column.ident}")
-    structure = {"doc": fields} if fields else {}
+    structure: dict[str, Any] = {"keyPacked": "VARCHAR", "valuesPacked": "VARCHAR"}
+    if fields:
+        structure["doc"] = fields
     # MATERIALIZED: parse each line once, not once per column that reads the parsed struct.
     return (
         "WITH parsed AS MATERIALIZED ("  # noqa: S608 - identifiers are quoted
-        f"SELECT line, line_no, json_extract(line, '/store/doc') AS doc, "
-        f"{_envelope(structure)} FROM {BATCH_VIEW}) "
-        f"SELECT {', '.join(selects)}, {_IS_DELETE} FROM parsed WHERE {_is_binding(binding)}"
+        f"SELECT line, line_no, {_envelope(structure)} FROM {BATCH_VIEW}), "
+        f"framed AS (SELECT *, {_DOC_START} AS doc_start, {_DOC_END} AS doc_end FROM parsed), "
+        f"documents AS (SELECT *, {_DOC} AS doc FROM framed) "
+        f"SELECT {', '.join(selects)}, {_FLAGS} FROM documents WHERE {_is_binding(binding)}"
     )
+
+
+def _framing(field: str, *, quoted: bool) -> str:
+    """SQL for `"field":value,` as the runtime writes it, or '' when the line has no such field."""
+    quote = "'\"' || " if quoted else ""
+    unquote = " || '\"'" if quoted else ""
+    return f"coalesce('\"{field}\":' || {quote}struct_extract(s, '{field}'){unquote} || ',', '')"
+
+
+# The document as the runtime sent it, byte for byte and without a second JSON parse: the
+# text between the Store fields before `doc` and those after it, both rebuilt from the parsed
+# line. A line laid out any other way (fields in another order, escapes, spaces) does not
+# match them, and its document is extracted by pointer instead.
+_DOC_START = (
+    "'{\"store\":{' || "
+    + " || ".join(
+        _framing(field, quoted=quoted)
+        for field, quoted in (("binding", False), ("keyPacked", True), ("valuesPacked", True))
+    )
+    + " || '\"doc\":'"
+)
+_DOC_END = (
+    f"CASE WHEN {_EXISTS} THEN ',\"exists\":true' ELSE '' END || "
+    f"CASE WHEN {_DELETE} THEN ',\"delete\":true' ELSE '' END || '}}}}'"
+)
+_DOC = (
+    "CASE WHEN starts_with(line, doc_start) AND ends_with(line, doc_end) "
+    "THEN CAST(substr(line, length(doc_start) + 1, "
+    "length(line) - length(doc_start) - length(doc_end)) AS JSON) "
+    "ELSE json_extract(line, '/store/doc') END"
+)
 
 
 def _extract(staged: StagedColumn, fields: dict[str, Any]) -> str:
@@ -235,7 +275,7 @@ def _packed_table(
     structure = {"keyPacked": "VARCHAR", "valuesPacked": "VARCHAR"}
     packed = connection.execute(
         "SELECT line_no, struct_extract(s, 'keyPacked') AS k, "  # noqa: S608 - no identifiers
-        f"struct_extract(s, 'valuesPacked') AS v, {_IS_DELETE} FROM ("
+        f"struct_extract(s, 'valuesPacked') AS v, {_FLAGS} FROM ("
         f"SELECT line_no, {_envelope(structure)} FROM {BATCH_VIEW}) "
         f"WHERE {_is_binding(binding)}"
     ).to_arrow_table()
@@ -251,6 +291,7 @@ def _packed_table(
             [row[field.position] for row in rows], json=staged.is_json
         )
     arrays[DELETE_COLUMN] = packed.column(DELETE_COLUMN).combine_chunks()
+    arrays[REPLACES_COLUMN] = packed.column(REPLACES_COLUMN).combine_chunks()
     return pa.table(arrays)
 
 
@@ -260,6 +301,7 @@ def _packed_projection(columns: Sequence[StagedColumn]) -> str:
         for index, staged in enumerate(columns)
     ]
     selects.append(quote_identifier(DELETE_COLUMN))
+    selects.append(quote_identifier(REPLACES_COLUMN))
     return f"SELECT {', '.join(selects)} FROM {PACKED_VIEW}"  # noqa: S608 - identifiers are quoted
 
 

@@ -1,7 +1,9 @@
 """One opened session: Load by joining keys to the table, Store to Parquet, commit atomically.
 
 At commit one DuckDB transaction, per binding with staged rows: deletes the
-current rows of every staged key (standard updates), inserts the staged rows
+current rows of every staged key that the runtime marked `exists` or `delete`
+(standard updates; Flow's runtime loads or has stored every key it marks so, and
+marks no other key that is in the table), inserts the staged rows
 (all of them for delta updates; without deleted documents under `hardDelete`),
 checks the inserted row count, and finally moves the fenced checkpoint row. Staged
 files are removed once the transaction has committed.
@@ -23,7 +25,7 @@ from connector_kit.materialize import FaultPoints, FieldRole, StoreBatch
 from connector_kit.protocol.base import JsonValue
 from connector_kit.tuple import TupleValue
 from materialize_duckdb.checkpoints import Fence, commit_checkpoint
-from materialize_duckdb.database import configure, connect
+from materialize_duckdb.database import checkpoint, configure, connect
 from materialize_duckdb.identifiers import quote_identifier, sql_string
 from materialize_duckdb.models import EndpointConfig
 from materialize_duckdb.staging import (
@@ -33,7 +35,7 @@ from materialize_duckdb.staging import (
     stage_batch,
     text_column,
 )
-from materialize_duckdb.tables import DELETE_COLUMN, TableShape
+from materialize_duckdb.tables import DELETE_COLUMN, REPLACES_COLUMN, TableShape
 
 log = logging.getLogger(__name__)
 
@@ -180,16 +182,21 @@ class DuckDBTransactor:
         deletes = sum(f.deletes for f in files)
         skip_deleted = not shape.delta_updates and self._config.hard_delete
         if not shape.delta_updates:
-            keys = ", ".join(
-                f"{c.from_stage(c.column.ident)} AS {c.column.ident}" for c in table.keys
-            )
-            matches = " AND ".join(
-                f"t.{c.column.ident} IS NOT DISTINCT FROM s.{c.column.ident}" for c in table.keys
-            )
-            connection.execute(
-                f"DELETE FROM {shape.qualified} AS t USING "  # noqa: S608 - identifiers are quoted
-                f"(SELECT DISTINCT {keys} FROM {source}) AS s WHERE {matches}"
-            )
+            # Only rows the runtime says exist (or deletes) can meet a row already stored:
+            # a key it neither loaded nor stored before is new to the table.
+            if sum(f.replaces for f in files):
+                keys = ", ".join(
+                    f"{c.from_stage(c.column.ident)} AS {c.column.ident}" for c in table.keys
+                )
+                matches = " AND ".join(
+                    f"t.{c.column.ident} IS NOT DISTINCT FROM s.{c.column.ident}"
+                    for c in table.keys
+                )
+                connection.execute(
+                    f"DELETE FROM {shape.qualified} AS t USING "  # noqa: S608 - identifiers are quoted
+                    f"(SELECT DISTINCT {keys} FROM {source} "
+                    f"WHERE {quote_identifier(REPLACES_COLUMN)}) AS s WHERE {matches}"
+                )
             self._faults.reached("commit.deleted")
         names = ", ".join(c.column.ident for c in table.columns)
         values = ", ".join(c.from_stage(c.column.ident) for c in table.columns)
@@ -220,3 +227,4 @@ class DuckDBTransactor:
         self._release()
         self._staging.close()
         self._remove_staged()
+        checkpoint(self._config)

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 from flow_runtime import (
     PUBLISHED_AT,
+    PUBLISHED_UUID,
     Connector,
     ConnectorDied,
     FlowRuntime,
@@ -18,6 +20,7 @@ from flow_runtime import (
     collection,
     materialization,
     run_requests,
+    store_request,
     with_meta,
 )
 
@@ -449,3 +452,71 @@ def test_ducklake_without_its_extension_is_a_clear_config_error(tmp_path: Path) 
             "the ducklake extension is installed here; the DuckLake path is exercised instead"
         )
     assert "DuckLake needs DuckDB's `ducklake` extension" in error
+
+
+def test_documents_are_stored_with_zstd_compression(tmp_path: Path) -> None:
+    runtime = things_runtime(tmp_path)
+    assert "flow_document JSON USING COMPRESSION zstd NOT NULL" in runtime.apply(cwd=tmp_path)
+    (sql,) = query(
+        tmp_path / "db.duckdb", "SELECT sql FROM duckdb_tables() WHERE table_name = 'things'"
+    )[0]
+    assert "flow_document JSON USING COMPRESSION ZSTD NOT NULL" in sql
+
+
+def test_commits_are_durable_in_the_log_and_folded_into_the_file_when_the_session_ends(
+    tmp_path: Path,
+) -> None:
+    """No checkpoint per commit (it would rewrite the newest rows every time), one at the end."""
+    runtime = things_runtime(tmp_path)
+    runtime.apply(cwd=tmp_path)
+    wal = tmp_path / "db.duckdb.wal"
+    connector = Connector(cwd=tmp_path)
+    connector.send({"open": {"materialization": runtime.spec}})
+    assert connector.read() == {"opened": {}}
+    runtime.run_transaction(connector, Transaction({0: [thing(1), thing(2)]}, checkpoint(1)))
+    assert wal.exists(), "the commit sits in the write-ahead log"
+    assert wal.stat().st_size > 0
+    runtime.run_transaction(connector, Transaction({0: [thing(2, 5)]}, checkpoint(2)))
+    assert connector.finish() == 0
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert query(tmp_path / "db.duckdb", "SELECT id, count FROM things ORDER BY id") == [
+        (1, 1),
+        (2, 6),
+    ]
+
+
+def test_documents_are_stored_byte_for_byte_whatever_the_store_line_layout(
+    tmp_path: Path,
+) -> None:
+    """`flow_document` holds the document exactly as sent (number spelling, escapes), both
+    for lines laid out as Flow's runtime writes them and for any other valid layout."""
+    runtime = things_runtime(tmp_path)
+    runtime.apply(cwd=tmp_path)
+    spec = runtime.spec
+    bound = spec["bindings"][0]
+    meta = f'"_meta":{{"uuid":"{PUBLISHED_UUID}","op":"u"}}'
+    texts = {
+        1: '{"id":1,"name":"caf\\u00e9","count":1,"tags":[1.10,7.3e-6],' + meta + "}",
+        2: '{"id":2,"name":"x","count":2,"tags":[],' + meta + "}",
+    }
+    lines = []
+    for i, text in texts.items():
+        store = store_request(bound, 0, orjson.loads(text), exists=False)["store"]
+        fields = [f'"{k}":{orjson.dumps(v).decode()}' for k, v in store.items() if k != "doc"]
+        if i == 1:  # as Flow's runtime lays it out: the document after the packed fields
+            body = ",".join([*fields, f'"doc":{text}'])
+        else:  # the document first, then the rest, with spaces
+            body = ", ".join([f'"doc": {text}', *fields])
+        lines.append(("{" + f'"store":{{{body}}}' + "}\n").encode())
+    requests = [
+        {"open": {"materialization": spec}},
+        {"acknowledge": {}},
+        {"flush": {}},
+        *lines,
+        {"startCommit": {"runtimeCheckpoint": checkpoint(1)}},
+    ]
+    code, _responses, error = run_requests(requests, cwd=tmp_path)
+    assert code == 0, error
+    stored = dict(query(tmp_path / "db.duckdb", "SELECT id, flow_document::VARCHAR FROM things"))
+    assert stored[1] == texts[1]
+    assert orjson.loads(stored[2]) == orjson.loads(texts[2])

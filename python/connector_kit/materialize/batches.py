@@ -1,9 +1,9 @@
 """Store requests collected as raw lines, handed to a transactor as Arrow-backed batches.
 
 Store lines are nearly every line a busy materialization reads, so the framework
-does not parse them: it checks that a line is a Store in the store phase and
-appends its bytes to a flat buffer, which becomes an Arrow string array without
-copying. A connector with an engine that reads JSON (DuckDB, Arrow) parses the
+does not parse them: it takes whole runs of lines that begin as a Store does
+(`leading_lines`, split and checked in Arrow's C++) and keeps them as Arrow string
+arrays. A connector with an engine that reads JSON (DuckDB, Arrow) parses the
 lines there; any other connector calls `StoreBatch.rows()`. Either way a line
 that is not a valid Store is reported by `rows()`, which names it.
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from orjson import JSONDecodeError, loads
 
 from connector_kit.errors import ProtocolError
@@ -50,7 +51,7 @@ class StoreBatch:
     """Consecutive Store requests, as the JSON lines the runtime sent."""
 
     lines: pa.StringArray
-    """`{"store":{...}}` request lines, each still ending in its newline."""
+    """`{"store":{...}}` request lines, as they came, without their newlines."""
     line_numbers: array[int]
     rules: StoreRules
 
@@ -134,54 +135,110 @@ def unpack_column(
     return decoded
 
 
-class StoreBuffer:
-    """The Store lines received since the last batch."""
+def leading_lines(
+    block: bytes | memoryview, prefix: bytes, *, first: int
+) -> tuple[pa.StringArray, int]:
+    """The lines at the start of `block` that begin with `prefix`, and the bytes they span.
 
-    __slots__ = ("_ends", "_lines", "_numbers", "rules")
+    `block` holds whole lines, each ending in a newline, numbered from `first`. The
+    lines come back without their newlines, as an Arrow string array built in bulk
+    (no Python per line); the run stops at the first line that does not begin with
+    `prefix`. A line that is not UTF-8 is a ProtocolError naming it.
+    """
+    data = pa.py_buffer(block)  # no copy: the split below copies what it keeps
+    offsets = pa.array([0, len(data)], pa.int32()).buffers()[1]
+    whole = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, data])
+    split = pc.split_pattern(whole, pattern=b"\n").flatten()
+    del whole, data  # nothing refers to `block` any more: its owner may reuse it
+    lines = split.slice(0, len(split) - 1)  # what follows the last newline is empty
+    other = pc.index(pc.starts_with(lines, pattern=prefix.decode()), value=False).as_py()
+    count = len(lines) if other < 0 else other
+    taken = lines.slice(0, count)
+    size = (pc.sum(pc.binary_length(taken)).as_py() or 0) + count
+    try:
+        return taken.cast(pa.string()), size  # the cast checks UTF-8, in C++
+    except pa.ArrowInvalid:
+        for index, line in enumerate(taken.to_pylist()):
+            try:
+                line.decode()
+            except UnicodeDecodeError as err:
+                raise ProtocolError(
+                    f"request line {first + index} is not valid UTF-8: "
+                    f"{err.reason} at byte {err.start}"
+                ) from None
+        raise
+
+
+class StoreBuffer:
+    """The Store lines received since the last batch, as Arrow strings without newlines."""
+
+    __slots__ = ("_chunks", "_ends", "_lines", "_nbytes", "_numbers", "rules")
 
     def __init__(self, rules: StoreRules) -> None:
         self.rules = rules
         self._reset()
 
     def _reset(self) -> None:
+        self._chunks: list[pa.StringArray] = []
+        self._nbytes = 0
         self._lines = bytearray()
         self._ends = array("i", [0])
         self._numbers = array("q")
 
     @property
     def nbytes(self) -> int:
-        return len(self._lines)
+        return self._nbytes + len(self._lines)
 
     def __len__(self) -> int:
         return len(self._numbers)
 
     def add(self, number: int, line: bytes) -> None:
-        self._lines += line
+        """One line (its newline, if any, is dropped)."""
+        self._lines += line[:-1] if line.endswith(b"\n") else line
         self._ends.append(len(self._lines))
         self._numbers.append(number)
 
-    def take(self) -> StoreBatch:
-        """The buffered lines as a batch; the buffer starts over empty."""
-        count = len(self._numbers)
-        # The buffers become the array's memory; `_reset` gives the buffer new ones.
-        lines = pa.Array.from_buffers(
+    def add_run(self, first: int, lines: pa.StringArray) -> None:
+        """Lines numbered from `first` on, already split (see `leading_lines`)."""
+        self._seal()
+        self._chunks.append(lines)
+        self._nbytes += lines.nbytes
+        self._numbers.extend(range(first, first + len(lines)))
+
+    def _seal(self) -> None:
+        """The lines added one by one become a chunk of their own."""
+        count = len(self._ends) - 1
+        if not count:
+            return
+        # The buffers become the array's memory; new ones take their place.
+        chunk = pa.Array.from_buffers(
             pa.string(), count, [None, pa.py_buffer(self._ends), pa.py_buffer(self._lines)]
         )
         try:
-            lines.validate(full=True)  # UTF-8, checked in C++ before any engine reads it
+            chunk.validate(full=True)  # UTF-8, checked in C++ before any engine reads it
         except pa.ArrowInvalid:
-            self._raise_invalid_utf8()
+            self._raise_invalid_utf8(len(self._numbers) - count)
+        self._chunks.append(chunk)
+        self._nbytes += len(self._lines)
+        self._lines = bytearray()
+        self._ends = array("i", [0])
+
+    def take(self) -> StoreBatch:
+        """The buffered lines as a batch; the buffer starts over empty."""
+        self._seal()
+        lines = pa.concat_arrays(self._chunks) if self._chunks else pa.array([], pa.string())
         batch = StoreBatch(lines=lines, line_numbers=self._numbers, rules=self.rules)
         self._reset()
         return batch
 
-    def _raise_invalid_utf8(self) -> None:
+    def _raise_invalid_utf8(self, first: int) -> None:
         start = 0
-        for end, number in zip(self._ends[1:], self._numbers, strict=True):
+        for index, end in enumerate(self._ends[1:]):
             try:
                 self._lines[start:end].decode()
             except UnicodeDecodeError as err:
                 raise ProtocolError(
-                    f"request line {number} is not valid UTF-8: {err.reason} at byte {err.start}"
+                    f"request line {self._numbers[first + index]} is not valid UTF-8: "
+                    f"{err.reason} at byte {err.start}"
                 ) from None
             start = end

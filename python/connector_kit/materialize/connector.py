@@ -10,7 +10,6 @@ transaction loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn
 
@@ -30,11 +29,9 @@ from connector_kit.materialize.hooks import (
 from connector_kit.materialize.transactions import DEFAULT_STORE_BATCH_BYTES, TransactionLoop
 from connector_kit.protocol import PROTOCOL_VERSION, materialize
 from connector_kit.protocol.flow import FULL_RANGE, MaterializationSpec
-from connector_kit.wire import ConnectorIO, iter_lines, parse_line, run_connector
+from connector_kit.wire import ConnectorIO, RequestLines, parse_line, run_connector
 
 log = logging.getLogger(__name__)
-
-Lines = Iterator[tuple[int, bytes]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +51,7 @@ class MaterializeConnector(Generic[ConfigT, ResourceT]):
 
     def serve(self, io: ConnectorIO) -> None:
         faults = FaultPoints.from_env()
-        lines = iter_lines(io.requests)
+        lines = RequestLines(io.requests)
         next_request: tuple[int, materialize.Request] | None = None
         while True:
             if next_request is None:
@@ -150,7 +147,7 @@ class MaterializeConnector(Generic[ConfigT, ResourceT]):
         return materialize.Applied(action_description="\n".join(actions))
 
     def _session(
-        self, open_: materialize.Open, lines: Lines, io: ConnectorIO, faults: FaultPoints
+        self, open_: materialize.Open, lines: RequestLines, io: ConnectorIO, faults: FaultPoints
     ) -> tuple[int, materialize.Request] | None:
         config = self._config(open_.materialization.config, io)
         materialization = self._materialization(open_.materialization)

@@ -14,8 +14,9 @@ does the end of input. Anything else, in any phase, is a ProtocolError that
 names the request line and what was expected there.
 
 Load and Store lines take a fast path (no pydantic): they are nearly every line of a
-busy materialization. A Store line is only recognized and buffered; the transactor
-parses batches of them (see `batches`). Staging runs on one worker thread, so the
+busy materialization. Store lines are only recognized and buffered, whole runs of
+them at once (`RequestLines.ready_lines`); the transactor parses batches of them
+(see `batches`). Staging runs on one worker thread, so the
 engine stages a batch while the next one is being read.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import Enum
 from typing import Any
@@ -31,12 +32,12 @@ from typing import Any
 from orjson import JSONDecodeError, dumps, loads
 
 from connector_kit.errors import ProtocolError
-from connector_kit.materialize.batches import StoreBatch, StoreBuffer, StoreRules
+from connector_kit.materialize.batches import StoreBatch, StoreBuffer, StoreRules, leading_lines
 from connector_kit.materialize.faults import FaultPoints
 from connector_kit.materialize.hooks import Binding, Transactor
 from connector_kit.protocol import materialize
 from connector_kit.tuple import TupleValue, unpack
-from connector_kit.wire import LineWriter, parse_line, snippet
+from connector_kit.wire import LineWriter, RequestLines, parse_line, snippet
 
 STORE_PREFIX = b'{"store":'
 LOAD_PREFIX = b'{"load":'
@@ -75,14 +76,14 @@ class TransactionLoop:
         self._pending: Future[None] | None = None
         self._last = (0, "opened")
 
-    def run(self, lines: Iterator[tuple[int, bytes]]) -> tuple[int, materialize.Request] | None:
+    def run(self, lines: RequestLines) -> tuple[int, materialize.Request] | None:
         """Serve transactions until a session-level request (returned) or the end of input."""
         try:
             return self._run(lines)
         finally:
             self._worker.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, lines: Iterator[tuple[int, bytes]]) -> tuple[int, materialize.Request] | None:
+    def _run(self, lines: RequestLines) -> tuple[int, materialize.Request] | None:
         armed = self._faults.armed
         for number, line in lines:
             phase = self._phase
@@ -90,6 +91,8 @@ class TransactionLoop:
                 self._store(number, line)
                 if armed:
                     self._faults.reached("store")
+                while self._store_run(lines):
+                    pass
                 continue
             if phase is Phase.LOAD and line.startswith(LOAD_PREFIX):
                 self._load(number, line)
@@ -202,10 +205,31 @@ class TransactionLoop:
         # The hot path: the line is kept as it came and parsed later, in bulk, by the
         # connector's engine (or by `StoreBatch.rows`); a bad line is named then.
         buffer = self._buffer
-        buffer.add(number, line if line.endswith(b"\n") else line + b"\n")
+        buffer.add(number, line)
         if buffer.nbytes >= self._store_batch_bytes:
             self._submit(buffer.take())
         self._last = (number, "store")
+
+    def _store_run(self, lines: RequestLines) -> bool:
+        """Buffer the Store lines that follow, in bulk; True if there may be more of them."""
+        buffer = self._buffer
+        first, block = lines.ready_lines(self._store_batch_bytes - buffer.nbytes)
+        with block:
+            if not block:
+                return False
+            run, size = leading_lines(block, STORE_PREFIX, first=first)
+            complete = size == len(block)
+        if not len(run):
+            return False
+        lines.consume(size, len(run))
+        buffer.add_run(first, run)
+        if self._faults.armed:
+            for _ in range(len(run)):
+                self._faults.reached("store")
+        if buffer.nbytes >= self._store_batch_bytes:
+            self._submit(buffer.take())
+        self._last = (first + len(run) - 1, "store")
+        return complete
 
     def _submit(self, batch: StoreBatch) -> None:
         self._drain()  # One batch in flight bounds memory to about three batches.

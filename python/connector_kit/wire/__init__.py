@@ -5,6 +5,7 @@ from connector_kit.wire.logs import SecretMask, configure_logging
 from connector_kit.wire.reader import (
     MAX_LINE_BYTES,
     AsyncLineReader,
+    RequestLines,
     iter_lines,
     parse_line,
     snippet,
@@ -16,6 +17,7 @@ __all__ = [
     "AsyncLineReader",
     "ConnectorIO",
     "LineWriter",
+    "RequestLines",
     "SecretMask",
     "configure_logging",
     "iter_lines",

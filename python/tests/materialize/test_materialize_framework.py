@@ -284,3 +284,38 @@ def test_an_unarmed_or_other_fault_point_lets_execution_pass(
     assert faults.armed
     faults.reached("store")
     faults.reached("commit.inserted")  # the first of two: the process lives on, so we get here
+
+
+def test_a_run_of_stores_ends_at_the_first_other_line_which_is_then_served() -> None:
+    """Store lines are taken in bulk; the line after them is still read as its own request."""
+    connector, destination = toy_connector()
+    stores = [store(i) for i in range(500)]
+    responses = serve(
+        connector,
+        [OPEN, {"acknowledge": {}}, {"flush": {}}, *stores, COMMIT, {"acknowledge": {}}],
+    )
+    assert names(responses)[-2:] == ["startedCommit", "acknowledged"]
+    (batch,) = destination.batches
+    assert list(batch.line_numbers) == list(range(4, 504))
+    assert [orjson.loads(line) for line in batch.lines.to_pylist()] == stores
+    assert destination.tables["things"].keys() == {(i,) for i in range(500)}
+
+
+def test_an_out_of_order_request_inside_a_run_of_stores_is_named() -> None:
+    requests = [OPEN, {"acknowledge": {}}, {"flush": {}}, *[store(i) for i in range(50)]]
+    with pytest.raises(ProtocolError, match="request line 54: `load` is out of order"):
+        serve(toy_connector()[0], [*requests, {"load": {"keyPacked": "FQ=="}}, COMMIT])
+
+
+def test_a_store_line_that_is_not_utf8_is_named_even_inside_a_run() -> None:
+    bad = orjson.dumps(store(7)).replace(b'"n7"', b'"n\xff"') + b"\n"
+    requests = [OPEN, {"acknowledge": {}}, {"flush": {}}, store(1), store(2), bad, store(3)]
+    with pytest.raises(ProtocolError, match="request line 6 is not valid UTF-8"):
+        serve(toy_connector()[0], [*requests, COMMIT])
+
+
+def test_a_store_written_with_spaces_is_still_a_store() -> None:
+    spaced = b'{ "store": ' + orjson.dumps(store(3)["store"]) + b" }\n"
+    connector, destination = toy_connector()
+    serve(connector, [OPEN, {"acknowledge": {}}, {"flush": {}}, store(1), spaced, store(2), COMMIT])
+    assert destination.tables["things"].keys() == {(1,), (2,), (3,)}
