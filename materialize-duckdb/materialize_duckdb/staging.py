@@ -37,6 +37,7 @@ from materialize_duckdb.tables import DELETE_COLUMN, REPLACES_COLUMN, Column
 BATCH_VIEW = "flow_store_lines"
 PACKED_VIEW = "flow_store_packed"
 _WIDER_THAN_PARQUET = frozenset({"HUGEINT", "UHUGEINT"})
+SCAN_CHUNK_ROWS = 2048
 
 # 100 ns intervals from the UUID epoch (1582-10-15) to the Unix epoch.
 _UUID_EPOCH_OFFSET = 0x01B21DD213814000
@@ -102,7 +103,10 @@ def stage_batch(
     Returns a file (or None, when it has no rows) per binding. A line that is not a
     valid Store for these bindings is a ProtocolError naming it.
     """
-    lines = pa.table({"line": batch.lines, "line_no": pa.array(batch.line_numbers, pa.int64())})
+    whole = pa.table({"line": batch.lines, "line_no": pa.array(batch.line_numbers, pa.int64())})
+    # DuckDB hands each record batch of an Arrow table to one of its threads: one big batch
+    # would be parsed by one thread. Slices share the arrays' memory.
+    lines = pa.Table.from_batches(whole.to_batches(max_chunksize=SCAN_CHUNK_ROWS), whole.schema)
     connection.register(BATCH_VIEW, lines)
     try:
         staged = [
