@@ -8,6 +8,7 @@ loader's job (`catalog.py`); these models only say what a file may contain.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -193,11 +194,28 @@ class PartitionSelector(CatalogModel):
     exclude: dict[str, list[Any]] = Field(default_factory=dict)
 
 
+def _rfc3339(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(
+            f"{value!r} is not an RFC 3339 time with a zone, such as 2024-05-01T00:00:00Z"
+        )
+    return value
+
+
+Rfc3339 = Annotated[str, AfterValidator(_rfc3339)]
+
+
 class SourceDef(CatalogModel):
     name: str = Field(min_length=1)
     partitions: PartitionSelector | None = None
-    not_before: str | None = None
-    not_after: str | None = None
+    not_before: Rfc3339 | None = None
+    """Only documents published at or after this time are read."""
+    not_after: Rfc3339 | None = None
+    """Only documents published at or before this time are read."""
 
 
 class FieldsDef(CatalogModel):

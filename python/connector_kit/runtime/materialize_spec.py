@@ -145,6 +145,11 @@ def materialization_spec(
             fields["priority"] = binding.definition.priority
         if binding.definition.backfill:
             fields["backfill"] = binding.definition.backfill
+        source = binding.definition.source
+        if source.not_before is not None:
+            fields["not_before"] = source.not_before
+        if source.not_after is not None:
+            fields["not_after"] = source.not_after
         if answer.ser_policy is not None:
             fields["ser_policy"] = answer.ser_policy.model_dump(by_alias=True, exclude_none=True)
         spec_bindings.append(flow.MaterializationBinding(**fields))

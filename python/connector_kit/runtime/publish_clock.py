@@ -53,15 +53,29 @@ class PublishClock:
         return f"{self._prefix}{node:012x}"
 
 
-def published_at(uuid: str) -> str | None:
-    """The publish time a v1 UUID holds, as RFC 3339 UTC text; None if it holds none."""
+def uuid_ticks(uuid: str) -> int | None:
+    """The publish time a v1 UUID holds, in 100 ns ticks since 1582-10-15; None if none."""
     if len(uuid) != 36 or uuid[14] != "1":
         return None
     try:
         ticks = int(uuid[15:18] + uuid[9:13] + uuid[0:8], 16)
     except ValueError:
         return None
-    ticks = (ticks >> _SEQUENCE_BITS) << _SEQUENCE_BITS
+    return (ticks >> _SEQUENCE_BITS) << _SEQUENCE_BITS
+
+
+def ticks_of(moment: datetime) -> int:
+    """`moment` in UUID ticks, comparable with `uuid_ticks`."""
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return micros * 10 + UUID_EPOCH_TICKS
+
+
+def published_at(uuid: str) -> str | None:
+    """The publish time a v1 UUID holds, as RFC 3339 UTC text; None if it holds none."""
+    ticks = uuid_ticks(uuid)
+    if ticks is None:
+        return None
     micros = (ticks - UUID_EPOCH_TICKS) // 10
     moment = datetime.fromtimestamp(micros // 1_000_000, UTC).replace(
         microsecond=micros % 1_000_000

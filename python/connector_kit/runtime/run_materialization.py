@@ -49,6 +49,7 @@ from connector_kit.runtime.reductions import Reducer
 from connector_kit.runtime.run_options import RunOptions
 from connector_kit.runtime.run_stats import BindingCounters, RunCounters
 from connector_kit.runtime.runtime_checkpoint import read_positions
+from connector_kit.runtime.source_filter import SourceFilter, source_filter
 from connector_kit.runtime.state_dir import MaterializationRecord, StateDirectory
 from connector_kit.runtime.unary import materialize_call
 
@@ -65,6 +66,8 @@ class _Source:
     binding: MaterializedBinding
     suffix: str
     counters: BindingCounters
+    filter: SourceFilter | None
+    """Which of the collection's documents the binding reads; None: all of them."""
     readers: dict[str, JournalReader] = field(default_factory=dict)
 
 
@@ -100,6 +103,10 @@ class MaterializationRunner:
                 binding=b.index,
                 collection=b.collection.name,
             )
+            for b in self._bindings
+        ]
+        self._filters = [
+            source_filter(b.definition.source, b.spec, where=b.describe(task))
             for b in self._bindings
         ]
         self._record = state.materialization_record(task.name)
@@ -161,9 +168,13 @@ class MaterializationRunner:
                 binding=binding,
                 suffix=binding.spec.journal_read_suffix or f"materialize/{task.name}",
                 counters=counters,
+                filter=filter_,
             )
-            for binding, counters in zip(
-                materialized_bindings(spec, reducers=reducers), self._counters, strict=True
+            for binding, counters, filter_ in zip(
+                materialized_bindings(spec, reducers=reducers),
+                self._counters,
+                self._filters,
+                strict=True,
             )
         ]
         async with ConnectorProcess.running(
@@ -286,6 +297,7 @@ class MaterializationRunner:
             progressed = False
             for source, combiner in zip(self._sources, combiners, strict=True):
                 add = combiner.add
+                admits = source.filter.admits if source.filter is not None else None
                 for journal in self._heads.of_collection(source.binding.collection):
                     reader = self._reader(source, journal)
                     head = self._heads.length(journal)
@@ -293,7 +305,9 @@ class MaterializationRunner:
                         line = reader.take(head=head)
                         if line is None:
                             break
-                        add(line, loads(line))
+                        document = loads(line)
+                        if admits is None or admits(document):
+                            add(line, document)
                         documents += 1
                         size += len(line)
                         progressed = True
