@@ -25,6 +25,7 @@ import orjson
 from connector_kit.errors import ProtocolError
 from connector_kit.runtime.packing import FieldPacker
 from connector_kit.runtime.reductions import Reducer
+from connector_kit.runtime.ser_policy import Truncation
 
 
 @dataclass(slots=True)
@@ -56,8 +57,10 @@ class BindingCombiner:
         reducer: Reducer,
         delta_updates: bool,
         with_document: bool,
+        truncation: Truncation | None = None,
     ) -> None:
         self.binding = binding
+        self._truncation = truncation
         self._keys = keys
         self._values = values
         self._reducer = reducer
@@ -153,6 +156,8 @@ class BindingCombiner:
             if values:
                 parts += [b',"valuesPacked":"', base64.b64encode(values), b'"']
             if self._with_document:
+                if self._truncation is not None:
+                    json = self._truncation.document_json(json)
                 parts += [b',"doc":', json]
             if entry.exists and not self._delta:
                 parts.append(b',"exists":true')

@@ -25,6 +25,7 @@ from connector_kit.runtime.combiner import BindingCombiner
 from connector_kit.runtime.materialize_session import MaterializeSession
 from connector_kit.runtime.packing import FieldPacker
 from connector_kit.runtime.reductions import Reducer
+from connector_kit.runtime.ser_policy import Truncation
 
 STORE_WRITE_BYTES = 1 << 20
 """Store lines are written to the connector in chunks of about this size."""
@@ -40,6 +41,8 @@ class MaterializedBinding:
     keys: FieldPacker
     values: FieldPacker
     reducer: Reducer
+    truncation: Truncation | None = None
+    """What the connector's serialization policy cuts from documents and values."""
 
     @property
     def collection(self) -> str:
@@ -53,22 +56,30 @@ class MaterializedBinding:
             reducer=self.reducer,
             delta_updates=self.spec.delta_updates,
             with_document=bool(self.spec.field_selection.document),
+            truncation=self.truncation,
         )
 
 
 def materialized_bindings(
     spec: flow.MaterializationSpec, *, reducers: dict[str, Reducer]
 ) -> list[MaterializedBinding]:
-    return [
-        MaterializedBinding(
-            position=position,
-            spec=binding,
-            keys=FieldPacker(binding.collection, binding.field_selection.keys),
-            values=FieldPacker(binding.collection, binding.field_selection.values),
-            reducer=reducers[binding.collection.name],
+    found = []
+    for position, binding in enumerate(spec.bindings):
+        policy = binding.ser_policy
+        truncation = Truncation.of(policy if isinstance(policy, dict) else None)
+        found.append(
+            MaterializedBinding(
+                position=position,
+                spec=binding,
+                keys=FieldPacker(binding.collection, binding.field_selection.keys),
+                values=FieldPacker(
+                    binding.collection, binding.field_selection.values, truncation=truncation
+                ),
+                reducer=reducers[binding.collection.name],
+                truncation=truncation,
+            )
         )
-        for position, binding in enumerate(spec.bindings)
-    ]
+    return found
 
 
 @dataclass

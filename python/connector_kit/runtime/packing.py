@@ -5,7 +5,8 @@
 integers, doubles and strings as themselves; objects and arrays as bytes holding
 their JSON. A field that is absent from a document packs as null. A field that
 projects the collection's UUID location (`flow_published_at`) packs the UUID's
-timestamp as RFC 3339 text, as Flow's extractor does.
+timestamp as RFC 3339 text, as Flow's extractor does. Values (never keys) follow the
+connector's serialization policy (`ser_policy`).
 
 This runs twice per document of every transaction, so each packer is compiled to
 one Python function that reads its fields with direct dictionary lookups (sharing
@@ -24,6 +25,7 @@ import orjson
 from connector_kit.errors import ConfigError
 from connector_kit.protocol import flow
 from connector_kit.runtime.publish_clock import PublishedAtCache
+from connector_kit.runtime.ser_policy import Truncation
 from connector_kit.tuple import pack
 
 Getter = Callable[[Any], Any]
@@ -54,7 +56,13 @@ def pointer_getter(pointer: str) -> Getter:
 class FieldPacker:
     """Packs the named fields of one collection's documents into a tuple."""
 
-    def __init__(self, collection: flow.CollectionSpec, fields: Sequence[str]) -> None:
+    def __init__(
+        self,
+        collection: flow.CollectionSpec,
+        fields: Sequence[str],
+        *,
+        truncation: Truncation | None = None,
+    ) -> None:
         by_field = {p.field: p for p in collection.projections}
         uuid_pointer = collection.uuid_ptr or "/_meta/uuid"
         pointers = []
@@ -66,16 +74,21 @@ class FieldPacker:
                 )
             pointers.append(projection.ptr)
         self.fields = tuple(fields)
-        self.pack: Callable[[Any], bytes] = _compile(pointers, uuid_pointer=uuid_pointer)
+        self.pack: Callable[[Any], bytes] = _compile(
+            pointers, uuid_pointer=uuid_pointer, truncation=truncation
+        )
         """The document's fields, packed as one tuple."""
 
 
-def _compile(pointers: Sequence[str], *, uuid_pointer: str) -> Callable[[Any], bytes]:
+def _compile(
+    pointers: Sequence[str], *, uuid_pointer: str, truncation: Truncation | None
+) -> Callable[[Any], bytes]:
     """A function packing the values at `pointers` of a document."""
     namespace: dict[str, Any] = {
         "_dumps": orjson.dumps,
         "_pack": pack,
         "_published_at": PublishedAtCache(),
+        "_truncate": truncation.value if truncation is not None else None,
     }
     lines: list[str] = []
     parents: dict[tuple[str, ...], str] = {(): "d"}
@@ -108,6 +121,8 @@ def _compile(pointers: Sequence[str], *, uuid_pointer: str) -> Callable[[Any], b
         if pointer == uuid_pointer:
             lines.append(f"    {variable} = _published_at({variable})")
         else:
+            if truncation is not None:
+                lines.append(f"    {variable} = _truncate({variable})")
             lines.append(
                 f"    if type({variable}) is dict or type({variable}) is list: "
                 f"{variable} = _dumps({variable})"

@@ -11,6 +11,7 @@ FAKE_TABLES   the JSON file holding the rows and the checkpoint (required for Op
 FAKE_MODE     good (default) | crash_in_store | flushed_before_acknowledged |
               response_during_store | no_checkpoint | forbid_name | hang_at_flush
 FAKE_CRASH_AT with crash_in_store: exit at the Store phase of this transaction (default 1)
+FAKE_SER_POLICY  a JSON serPolicy to answer Validate with, for every binding
 """
 
 import json
@@ -86,9 +87,10 @@ def validate(request):
             else:
                 kind = "FIELD_OPTIONAL"
             constraints[field] = {"type": kind, "reason": f"fake says {kind.lower()}"}
-        bindings.append(
-            {"constraints": constraints, "resourcePath": [binding["resourceConfig"]["table"]]}
-        )
+        answer = {"constraints": constraints, "resourcePath": [binding["resourceConfig"]["table"]]}
+        if os.environ.get("FAKE_SER_POLICY"):
+            answer["serPolicy"] = json.loads(os.environ["FAKE_SER_POLICY"])
+        bindings.append(answer)
     send({"validated": {"bindings": bindings}})
 
 
