@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from connector_kit.http import HTTPClient, paginate
+from connector_kit.http import HTTPClient, paginate, read_ahead
 from source_jira.lists import SKIPPABLE, get_or_skip, list_pages
 from source_jira.models import (
     BoardRef,
@@ -22,7 +22,6 @@ from source_jira.models import (
     ServerInfo,
     SprintRef,
 )
-from source_jira.prefetch import read_ahead
 
 API = "/rest/api/3"
 AGILE = "/rest/agile/1.0"

@@ -28,6 +28,7 @@ from connector_kit.http.pagination import (
     paginate,
 )
 from connector_kit.http.ratelimit import HostRateLimiter, RateLimit
+from connector_kit.http.read_ahead import read_ahead
 from connector_kit.http.redact import Redactor, is_sensitive_parameter
 from connector_kit.http.response import Response
 from connector_kit.http.retry import RetryHook, RetryPolicy
@@ -62,4 +63,5 @@ __all__ = [
     "next_token_from",
     "offset_pages",
     "paginate",
+    "read_ahead",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from source_jira.prefetch import read_ahead
+from connector_kit.http import read_ahead
 
 
 async def test_items_arrive_in_order_and_the_next_is_fetched_during_the_callers_work() -> None:
