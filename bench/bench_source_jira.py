@@ -10,6 +10,13 @@ from its own process; each capture then backfills every issue and every comment:
   the same search pages for issues, then one `/issue/{id}/comment` request (or more,
   when paged) per issue, sequentially.
 
+Airbyte's own source-jira is tried first, through connector-kit's Airbyte shim (its own
+venv, `bench/.venv-airbyte-jira`, `pip install airbyte-source-jira==4.0.0`), against a
+small emulated site served over TLS. Version 4.0.0 reads issues from
+`GET /rest/api/3/search`, which Jira Cloud has removed (410 Gone, CHANGE-2046) and the
+emulator has too: it captures nothing and retries the 410 until stopped, so the
+per-issue client is the peer measured. `--skip-airbyte` skips the attempt.
+
 Prints documents/s and HTTP requests per 1000 issues for both; asserts nothing.
 """
 
@@ -20,13 +27,17 @@ import asyncio
 import multiprocessing
 import os
 import resource
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -38,12 +49,16 @@ START_DATE = "2025-09-01T00:00:00Z"
 # -- the emulator, in its own process --------------------------------------------------------
 
 
-def _serve(conn: Connection, issues: int) -> None:
+def _serve(conn: Connection, issues: int, tls: tuple[str, str] | None = None) -> None:
     from jira_emulator import EmulatorSettings, JiraEmulator, SeedSettings
 
     async def serve() -> None:
         emulator = JiraEmulator(EmulatorSettings(seed=SeedSettings(seed=1, issues=issues)))
-        base_url = await emulator.start()
+        context = None
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+        base_url = await emulator.start(ssl_context=context)
         account = emulator.primary_account
         comments = sum(len(i.comments) for i in emulator.site.current.values())
         conn.send((base_url, account.user.email, account.api_token, comments))
@@ -51,9 +66,12 @@ def _serve(conn: Connection, issues: int) -> None:
         loop = asyncio.get_running_loop()
 
         def answer() -> None:
-            while conn.recv() == "count":
-                cpu = time.process_time()
-                conn.send((emulator.control.request_count(), cpu))
+            while (asked := conn.recv()) != "stop":
+                if asked == "count":
+                    conn.send((emulator.control.request_count(), time.process_time()))
+                else:  # "requests": what was asked, and how it was answered
+                    requests = emulator.control.requests()
+                    conn.send(Counter((r.method, r.path, r.status) for r in requests))
             loop.call_soon_threadsafe(answered.set)
 
         threading.Thread(target=answer, daemon=True).start()
@@ -70,12 +88,32 @@ class Site:
     token: str
     comments: int
     conn: Connection
+    server: Any
 
     def counters(self) -> tuple[int, float]:
         """Requests served so far, and the emulator's CPU seconds."""
         self.conn.send("count")
         count, cpu = self.conn.recv()
         return count, cpu
+
+    def requests(self) -> Counter[tuple[str, str, int]]:
+        """(method, path, status) of every request served so far."""
+        self.conn.send("requests")
+        served: Counter[tuple[str, str, int]] = self.conn.recv()
+        return served
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.server.join(timeout=60)
+
+
+def start_site(issues: int, *, tls: tuple[str, str] | None = None) -> Site:
+    """The emulated site in a process of its own (over TLS with `tls`: certificate, key)."""
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child, issues, tls))
+    server.start()
+    base_url, email, token, comments = parent.recv()
+    return Site(base_url, email, token, comments, parent, server)
 
 
 # -- the two clients -------------------------------------------------------------------------
@@ -213,30 +251,131 @@ def run_per_issue_client(site: Site) -> Result:
     )
 
 
+# -- Airbyte's source-jira, the peer tried first ---------------------------------------------
+
+BENCH = Path(__file__).resolve().parent
+AIRBYTE_PACKAGE = "airbyte-source-jira==4.0.0"
+AIRBYTE_VENV = BENCH / ".venv-airbyte-jira"
+AIRBYTE_SITE_ISSUES = 200
+AIRBYTE_SECONDS = 60.0
+
+
+def airbyte_source_jira() -> Path | None:
+    """The Python of a venv holding Airbyte's source-jira (never the project's); None if it
+    does not install."""
+    python = AIRBYTE_VENV / "bin" / "python"
+    if not (AIRBYTE_VENV / "bin" / "source-jira").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(AIRBYTE_VENV)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", AIRBYTE_PACKAGE]
+        if subprocess.run(pip, check=False).returncode != 0:
+            return None
+    return python
+
+
+def _airbyte_open_request(site: Site) -> bytes:
+    config = {
+        "domain": site.base_url.removeprefix("https://"),
+        "email": site.email,
+        "api_token": site.token,
+        "start_date": START_DATE,
+    }
+    bindings = [
+        {
+            "resourceConfig": {"stream": name, "syncMode": "incremental"},
+            "resourcePath": [name],
+            "collection": {"name": f"acmeCo/{name}", "key": ["/id"]},
+            "stateKey": name,
+        }
+        for name in ("issues", "issue_comments")
+    ]
+    capture = {"name": "acmeCo/airbyte-source-jira", "config": config, "bindings": bindings}
+    key_range = {"keyBegin": 0, "keyEnd": 4294967295, "rClockBegin": 0, "rClockEnd": 4294967295}
+    request = {"open": {"capture": capture, "version": "bench", "range": key_range, "state": {}}}
+    return orjson.dumps(request) + b"\n"
+
+
+def try_airbyte_source_jira() -> str:
+    """Airbyte's source-jira through connector-kit's Airbyte shim, backfilling a small
+    emulated site served over TLS (its sources only speak https), for at most
+    AIRBYTE_SECONDS: what it captured and what it asked the site."""
+    python = airbyte_source_jira()
+    if python is None:
+        return f"{AIRBYTE_PACKAGE}: does not install here; the peer is the per-issue client"
+    with tempfile.TemporaryDirectory() as directory:
+        cert, key = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+        subprocess.run(
+            [
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+                *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+                *("-addext", "subjectAltName=IP:127.0.0.1"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        site = start_site(AIRBYTE_SITE_ISSUES, tls=(str(cert), str(key)))
+        command = [sys.executable, "-m", "connector_kit.shims.airbyte", "--", str(python)]
+        command += [str(BENCH / "airbyte_trusting.py"), "source_jira.run:run"]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "BENCH_TRUST_CERT": str(cert)},
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(_airbyte_open_request(site))
+        process.stdin.flush()
+        captured = [0]
+
+        def count() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                captured[0] += line.startswith(b'{"captured"')
+
+        reader = threading.Thread(target=count, daemon=True)
+        began = time.monotonic()
+        reader.start()
+        reader.join(timeout=AIRBYTE_SECONDS)
+        seconds = time.monotonic() - began
+        process.kill()
+        process.wait()
+        served = site.requests()
+        site.stop()
+    asked = ", ".join(
+        f"{method} {path} → {status} {times} times"
+        for (method, path, status), times in served.most_common(3)
+    )
+    return (
+        f"{AIRBYTE_PACKAGE} through the Airbyte shim, {AIRBYTE_SITE_ISSUES} issues over TLS: "
+        f"{captured[0]} documents in {seconds:.0f} s; it asked {asked or 'nothing'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--issues", type=int, default=50_000)
     parser.add_argument(
         "--rounds", type=int, default=1, help="run both clients this many times; keep the best"
     )
+    parser.add_argument(
+        "--skip-airbyte", action="store_true", help="do not try Airbyte's source-jira first"
+    )
     args = parser.parse_args()
 
-    parent, child = multiprocessing.Pipe()
-    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child, args.issues))
+    if not args.skip_airbyte:
+        print(try_airbyte_source_jira(), flush=True)
     seeding = time.monotonic()
-    server.start()
-    base_url, email, token, comments = parent.recv()
-    site = Site(base_url, email, token, comments, parent)
+    site = start_site(args.issues)
     print(
-        f"emulated site: {args.issues} issues, {comments} comments "
+        f"emulated site: {args.issues} issues, {site.comments} comments "
         f"(seeded in {time.monotonic() - seeding:.0f} s)"
     )
     runs: dict[str, list[Result]] = {"source-jira": [], "per-issue client": []}
     for _ in range(args.rounds):
         runs["source-jira"].append(run_source_jira(site))
         runs["per-issue client"].append(run_per_issue_client(site))
-    parent.send("stop")
-    server.join(timeout=60)
+    site.stop()
 
     print(
         f"{'client':<18} {'documents':>10} {'seconds':>8} {'docs/s':>8} {'req/1000 issues':>16} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 
 from aiohttp import web
 
@@ -37,17 +38,21 @@ class JiraEmulator:
     def primary_account(self) -> Account:
         return self.site.accounts[0]
 
-    async def start(self, *, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on `host:port` (0 picks a free port); returns the base URL."""
+    async def start(
+        self, *, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> str:
+        """Serve on `host:port` (0 picks a free port), over TLS with `ssl_context` (for clients
+        that only speak https, as Jira Cloud does); returns the base URL."""
         runner = web.AppRunner(self.app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
         self._runner = runner
-        self.base_url = f"http://{host}:{sock.getsockname()[1]}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.base_url = f"{scheme}://{host}:{sock.getsockname()[1]}"
         return self.base_url
 
     async def stop(self) -> None:

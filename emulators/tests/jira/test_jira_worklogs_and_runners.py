@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import subprocess
 import sys
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
 
 from jira_emulator import (
     EmulatorHandle,
@@ -130,3 +135,44 @@ def test_the_threaded_fixture_serves_synchronous_tests(jira_thread: EmulatorHand
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.load(response)["timeZone"] == "America/New_York"
     assert len(jira_thread.control.issue_refs()) == 8
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 and its key."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_the_emulator_serves_https_for_clients_that_only_speak_it(
+    self_signed: tuple[Path, Path],
+) -> None:
+    cert, key = self_signed
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    emulator = JiraEmulator(EmulatorSettings(seed=SeedSettings(issues=5)))
+    base_url = await emulator.start(ssl_context=served)
+    try:
+        assert base_url.startswith("https://127.0.0.1:")
+        account = emulator.primary_account
+        trusted = ssl.create_default_context(cafile=str(cert))
+        headers = {
+            "Authorization": aiohttp.encode_basic_auth(account.user.email, account.api_token)
+        }
+        async with (
+            aiohttp.ClientSession(headers=headers) as http,
+            http.get(f"{base_url}/rest/api/3/myself", ssl=trusted) as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["emailAddress"] == account.user.email
+    finally:
+        await emulator.stop()
