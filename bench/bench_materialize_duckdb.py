@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 import orjson
+from duckdb_peer import load_into_same_table
 
 from connector_kit.tuple import pack
 
@@ -214,32 +215,6 @@ def bench_read_json(docs: Path, work: Path) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def bench_read_json_into_table(docs: Path, work: Path, ours: Path) -> tuple[float, float]:
-    """`read_json` → INSERT into the very table materialize-duckdb writes: the same DDL
-    (columns, types, NOT NULLs, the document column's compression), each document's fields
-    typed by DuckDB and the whole document kept as JSON, closing the database."""
-    source = duckdb.connect(str(ours), read_only=True)
-    ddl = source.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'users'").fetchall()
-    columns = source.execute("DESCRIBE users").fetchall()
-    source.close()
-    types = {name: kind for name, kind, *_ in columns if name != "flow_document"}
-    names = ", ".join(f'"{name}"' for name in types)
-    database = work / "read_json_insert.duckdb"
-    connection = duckdb.connect(str(database))
-    connection.execute(ddl[0][0])
-    connection.close()
-    cpu = time.process_time()
-    started = time.perf_counter()
-    connection = duckdb.connect(str(database))
-    connection.execute(
-        f"INSERT INTO users ({names}, flow_document) "
-        f"SELECT unnest(json_transform(json, ?)), json FROM read_ndjson_objects('{docs}')",
-        [orjson.dumps(types).decode()],
-    )
-    connection.close()
-    return time.perf_counter() - started, time.process_time() - cpu
-
-
 DLT_SCRIPT = """
 import sys, time, orjson, dlt
 path, database = sys.argv[1], sys.argv[2]
@@ -305,7 +280,9 @@ def main() -> None:
         load = run_connector(loads, work)
         loaded = load.stdout.count(b'"loaded"')
 
-        limit, limit_cpu = bench_read_json_into_table(docs, work, work / "bench.duckdb")
+        limit, limit_cpu = load_into_same_table(
+            docs, like=work / "bench.duckdb", table="users", into=work / "read_json_insert.duckdb"
+        )
         columns_only, columns_only_cpu = bench_read_json(docs, work)
         dlt_count = min(count, int(os.environ.get("BENCH_DLT_LIMIT", "200000")))
         skip_dlt = os.environ.get("BENCH_SKIP_DLT") == "1"

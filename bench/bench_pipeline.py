@@ -28,7 +28,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import orjson
@@ -36,6 +35,7 @@ import orjson
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
+from duckdb_peer import load_into_same_table  # noqa: E402 - a sibling script, not a package
 from synthetic_capture import SCHEMA, Documents  # noqa: E402 - a sibling script, not a package
 
 
@@ -204,20 +204,8 @@ PUBLISHED_UUID = "8a2b5a80-a6a1-11ee-8c90-0242ac120002"
 
 
 def sink_limit_seconds(count: int, directory: Path) -> float:
-    """DuckDB alone: the pipeline's documents, from a JSON-lines file, `read_json` → INSERT
-    into a table created with the DDL the pipeline applied (same columns, types and document
-    column), closing the database. No protocol, no runtime, no Python per document: the most
-    the sink can take, whatever feeds it."""
-    pipeline = duckdb.connect(str(directory / "bench.duckdb"), read_only=True)
-    ddl = pipeline.execute(
-        "SELECT sql FROM duckdb_tables() WHERE table_name = 'customers'"
-    ).fetchall()[0][0]
-    columns = [
-        (name, kind)
-        for name, kind, *_ in pipeline.execute("DESCRIBE customers").fetchall()
-        if name != "flow_document"
-    ]
-    pipeline.close()
+    """DuckDB alone loading the pipeline's documents into the table the pipeline made (see
+    `duckdb_peer`): the most the sink can take, whatever feeds it."""
     documents = Documents()
     source = directory / "documents.jsonl"
     with source.open("wb") as out:
@@ -225,34 +213,13 @@ def sink_limit_seconds(count: int, directory: Path) -> float:
             document = documents.document(n)
             document["_meta"] = {**document["_meta"], "uuid": PUBLISHED_UUID}  # as Flow adds
             out.write(orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE))
-    structure: dict[str, Any] = {}
-    selects = []
-    for name, kind in columns:  # a field is named by its JSON pointer, less the leading `/`
-        if name == "flow_published_at":
-            selects.append("current_timestamp")  # the UUID's time, given away to DuckDB
-            continue
-        *parents, leaf = name.split("/")
-        node = structure
-        access = "s"
-        for parent in parents:
-            node = node.setdefault(parent, {})
-            access = f"struct_extract({access}, '{parent}')"
-        node[leaf] = kind
-        selects.append(f"struct_extract({access}, '{leaf}')")
-    names = ", ".join(f'"{name}"' for name, _ in columns)
-    database = directory / "sink-limit.duckdb"
-    connection = duckdb.connect(str(database))
-    connection.execute(ddl)
-    connection.close()
-    started = time.perf_counter()
-    connection = duckdb.connect(str(database))
-    connection.execute(
-        f"INSERT INTO customers ({names}, flow_document) SELECT {', '.join(selects)}, json "
-        f"FROM (SELECT json, json_transform(json, ?) AS s FROM read_ndjson_objects('{source}'))",
-        [orjson.dumps(structure).decode()],
+    seconds, _ = load_into_same_table(
+        source,
+        like=directory / "bench.duckdb",
+        table="customers",
+        into=directory / "sink-limit.duckdb",
     )
-    connection.close()
-    return time.perf_counter() - started
+    return seconds
 
 
 def bare_emit_rate(count: int) -> float:

@@ -135,16 +135,21 @@ def _open_request(site: Site) -> bytes:
         "credentials": {"auth_type": "api_token", "email": site.email, "api_token": site.token},
         "start_date": START_DATE,
     }
+    return open_request("acmeCo/source-jira", config, lambda name: {"name": name})
+
+
+def open_request(task: str, config: Any, resource: Any) -> bytes:
+    """The `open` of a capture of `issues` and `issue_comments`, each resource `resource(name)`."""
     bindings = [
         {
-            "resourceConfig": {"name": name},
+            "resourceConfig": resource(name),
             "resourcePath": [name],
             "collection": {"name": f"acmeCo/{name}", "key": ["/id"]},
             "stateKey": name,
         }
         for name in ("issues", "issue_comments")
     ]
-    capture = {"name": "acmeCo/source-jira", "config": config, "bindings": bindings}
+    capture = {"name": task, "config": config, "bindings": bindings}
     key_range = {"keyBegin": 0, "keyEnd": 4294967295, "rClockBegin": 0, "rClockEnd": 4294967295}
     request = {"open": {"capture": capture, "version": "bench", "range": key_range, "state": {}}}
     return orjson.dumps(request) + b"\n"
@@ -279,19 +284,11 @@ def _airbyte_open_request(site: Site) -> bytes:
         "api_token": site.token,
         "start_date": START_DATE,
     }
-    bindings = [
-        {
-            "resourceConfig": {"stream": name, "syncMode": "incremental"},
-            "resourcePath": [name],
-            "collection": {"name": f"acmeCo/{name}", "key": ["/id"]},
-            "stateKey": name,
-        }
-        for name in ("issues", "issue_comments")
-    ]
-    capture = {"name": "acmeCo/airbyte-source-jira", "config": config, "bindings": bindings}
-    key_range = {"keyBegin": 0, "keyEnd": 4294967295, "rClockBegin": 0, "rClockEnd": 4294967295}
-    request = {"open": {"capture": capture, "version": "bench", "range": key_range, "state": {}}}
-    return orjson.dumps(request) + b"\n"
+    return open_request(
+        "acmeCo/airbyte-source-jira",
+        config,
+        lambda name: {"stream": name, "syncMode": "incremental"},
+    )
 
 
 def try_airbyte_source_jira() -> str:

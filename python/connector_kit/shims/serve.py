@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from connector_kit.capture.output import CaptureOutput
@@ -43,11 +43,14 @@ class ShimCapture(Protocol):
         request: capture.Open,
         output: CaptureOutput,
         *,
+        opened: Callable[[], None],
         stop: threading.Event,
         secrets: SecretMask,
     ) -> None:
         """Read the delegate once, committing documents with their state, until done or `stop`.
 
+        `opened` answers the Open: called once the bindings are understood, so a binding
+        the shim cannot serve fails the Open instead of a capture that was acknowledged.
         `secrets` takes secrets the delegate reveals on the way (a rotated token).
         """
         ...
@@ -100,13 +103,19 @@ def _config(shim: ShimCapture, value: Any, io: ConnectorIO) -> dict[str, Any]:
 
 def _open(shim: ShimCapture, request: capture.Open, io: ConnectorIO) -> None:
     _config(shim, request.capture.config, io)
-    io.responses.write(capture.Response(opened=capture.Opened()).to_json_line())
     stop = threading.Event()
-    watcher = threading.Thread(
-        target=_watch_input, args=(io.requests.fileno(), stop), name="stdin-watcher", daemon=True
-    )
-    watcher.start()
-    shim.capture(request, CaptureOutput(io.responses), stop=stop, secrets=io.secrets)
+
+    def opened() -> None:
+        io.responses.write(capture.Response(opened=capture.Opened()).to_json_line())
+        watcher = threading.Thread(
+            target=_watch_input,
+            args=(io.requests.fileno(), stop),
+            name="stdin-watcher",
+            daemon=True,
+        )
+        watcher.start()
+
+    shim.capture(request, CaptureOutput(io.responses), opened=opened, stop=stop, secrets=io.secrets)
 
 
 def _watch_input(fd: int, stop: threading.Event) -> None:

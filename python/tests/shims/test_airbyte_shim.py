@@ -455,3 +455,12 @@ def test_closing_stdin_stops_the_capture_at_a_checkpoint(scenario: Scenario) -> 
     assert run.code == 0, run.stderr
     assert run.lines[-1].keys() == {"checkpoint"}, "the shim stops only at a checkpoint"
     assert {"id": 99} not in run.documents
+
+
+def test_a_binding_the_shim_cannot_serve_fails_the_open_before_opened(scenario: Scenario) -> None:
+    scenario.on("read")
+    run = capture(scenario, USERS, {"resource": {"stream": "orders"}})
+    assert run.code != 0
+    assert "binding 1 resource config is invalid: `syncMode`: Field required" in run.last_error
+    assert run.lines == [], "nothing is answered: the Open failed"
+    assert scenario.calls("read") == []

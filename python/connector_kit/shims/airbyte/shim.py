@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from connector_kit.capture.output import CaptureOutput, Transaction
@@ -139,6 +139,7 @@ class AirbyteShim:
         request: capture.Open,
         output: CaptureOutput,
         *,
+        opened: Callable[[], None],
         stop: threading.Event,
         secrets: SecretMask,
     ) -> None:
@@ -166,6 +167,7 @@ class AirbyteShim:
                 )
             )
             schemas.append(source_schema(binding.collection.write_schema))
+        opened()
         _forget_stale_state(open_state, streams, output)
         config = serve.endpoint_config(request.capture.config)
         read = AirbyteRead(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from connector_kit.capture.output import CaptureOutput, Transaction
@@ -115,6 +115,7 @@ class SingerShim:
         request: capture.Open,
         output: CaptureOutput,
         *,
+        opened: Callable[[], None],
         stop: threading.Event,
         secrets: SecretMask,
     ) -> None:
@@ -134,6 +135,7 @@ class SingerShim:
                     state=states.get(state_key) or {},
                 )
             )
+        opened()
         _forget_stale_state(open_state, streams, output)
         config = serve.endpoint_config(request.capture.config)
         catalog = selected_catalog(
