@@ -231,7 +231,9 @@ class RequestLines:
             if self._fd is not None:
                 count = os.readv(self._fd, [free])
             else:
-                count = self._stream.readinto(free)  # type: ignore[attr-defined]
+                chunk = self._stream.read(min(len(free), self._chunk_bytes))
+                count = len(chunk)
+                free[:count] = chunk
         if not count:
             self._eof = True
             return False
