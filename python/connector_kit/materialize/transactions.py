@@ -16,8 +16,8 @@ names the request line and what was expected there.
 Load and Store lines take a fast path (no pydantic): they are nearly every line of a
 busy materialization. Store lines are only recognized and buffered, whole runs of
 them at once (`RequestLines.ready_lines`); the transactor parses batches of them
-(see `batches`). Staging runs on one worker thread, so the
-engine stages a batch while the next one is being read.
+(see `batches`). Staging runs on one worker thread, so the engine stages a batch
+while the next one is being read.
 """
 
 from __future__ import annotations
