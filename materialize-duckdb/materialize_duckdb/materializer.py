@@ -19,6 +19,13 @@ from connector_kit.materialize import (
 )
 from connector_kit.protocol.flow import RangeSpec
 from connector_kit.protocol.materialize import ValidatedBinding
+from materialize_duckdb.backfills import (
+    BACKFILLS_TABLE,
+    create_backfills_table,
+    is_rebuilt,
+    record_backfill,
+    recorded_backfills,
+)
 from materialize_duckdb.checkpoints import (
     CHECKPOINTS_TABLE,
     create_checkpoints_table,
@@ -33,7 +40,7 @@ from materialize_duckdb.database import (
     schema_exists,
     staging_root,
 )
-from materialize_duckdb.identifiers import fold, quote_identifier
+from materialize_duckdb.identifiers import fold, qualified_name, quote_identifier
 from materialize_duckdb.models import EndpointConfig, ResourceConfig
 from materialize_duckdb.staging import StagedColumn
 from materialize_duckdb.tables import TableShape, table_shape
@@ -50,6 +57,7 @@ class DuckDBMaterializer:
         targets: dict[tuple[str, str], int] = {}
         connection = _inspect(config)
         try:
+            recorded = _recorded_backfills(connection, config) if connection is not None else {}
             validated = []
             for binding in bindings:
                 schema = binding.resource.schema_name(config)
@@ -62,9 +70,12 @@ class DuckDBMaterializer:
                         "binding its own table"
                     )
                 targets[target] = binding.index
+                rebuilt = is_rebuilt(
+                    recorded, table=qualified_name(schema, table), backfill=binding.backfill
+                )
                 existing = (
                     existing_columns(connection, schema=schema, table=table)
-                    if connection is not None
+                    if connection is not None and not rebuilt
                     else None
                 )
                 validated.append(
@@ -98,10 +109,29 @@ class DuckDBMaterializer:
             if existing_columns(connection, schema=config.schema_, table=CHECKPOINTS_TABLE) is None:
                 actions.append(create_checkpoints_table(config.schema_))
                 connection.execute(actions[-1])
-            for shape in shapes:
+            recorded = _recorded_backfills(connection, config)
+            if existing_columns(connection, schema=config.schema_, table=BACKFILLS_TABLE) is None:
+                actions.append(create_backfills_table(config.schema_))
+                connection.execute(actions[-1])
+            for shape, binding in zip(shapes, materialization.bindings, strict=True):
+                backfill = binding.spec.backfill
+                exists = existing_columns(connection, schema=shape.schema, table=shape.table)
+                if exists is not None and is_rebuilt(
+                    recorded, table=shape.qualified, backfill=backfill
+                ):
+                    # The runtime reads the collection again from its start: so does the table.
+                    actions.append(f"DROP TABLE {shape.qualified}")
+                    connection.execute(actions[-1])
                 for statement in _table_ddl(connection, shape):
                     actions.append(statement)
                     connection.execute(statement)
+                if recorded.get(shape.qualified) != backfill:
+                    record_backfill(
+                        connection,
+                        schema=config.schema_,
+                        table=shape.qualified,
+                        backfill=backfill,
+                    )
             connection.execute("COMMIT")
             if actions:
                 fold_log(connection, config)
@@ -157,6 +187,13 @@ class DuckDBMaterializer:
             config=config, tables=tables, fence=fence, staging_dir=staging_dir, faults=faults
         )
         return OpenedTransactor(transactor=transactor, runtime_checkpoint=fence.checkpoint)
+
+
+def _recorded_backfills(
+    connection: duckdb.DuckDBPyConnection, config: EndpointConfig
+) -> dict[str, int]:
+    exists = existing_columns(connection, schema=config.schema_, table=BACKFILLS_TABLE)
+    return recorded_backfills(connection, schema=config.schema_, exists=exists is not None)
 
 
 def _inspect(config: EndpointConfig) -> duckdb.DuckDBPyConnection | None:

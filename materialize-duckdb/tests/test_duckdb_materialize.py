@@ -520,3 +520,65 @@ def test_documents_are_stored_byte_for_byte_whatever_the_store_line_layout(
     stored = dict(query(tmp_path / "db.duckdb", "SELECT id, flow_document::VARCHAR FROM things"))
     assert stored[1] == texts[1]
     assert orjson.loads(stored[2]) == orjson.loads(texts[2])
+
+
+def test_a_raised_backfill_counter_rebuilds_the_table_from_the_reread_collection(
+    tmp_path: Path,
+) -> None:
+    """The runtime reads the collection again from its start; the table starts over with it,
+    so a reduction (a sum here) is not applied twice."""
+    runtime = things_runtime(tmp_path)
+    first = runtime.apply(cwd=tmp_path)
+    assert "CREATE TABLE main.flow_backfills_v1" in first
+    history = [
+        Transaction({0: [thing(1), thing(2)]}, checkpoint(1)),
+        Transaction({0: [thing(1, 10)]}, checkpoint(2)),
+    ]
+    assert runtime.run(history, cwd=tmp_path) == 2
+    database = tmp_path / "db.duckdb"
+    assert query(database, "SELECT id, count FROM things ORDER BY id") == [(1, 11), (2, 1)]
+
+    runtime.spec["bindings"][0]["backfill"] = 1
+    dropped, created, *_ = runtime.apply(cwd=tmp_path).splitlines()
+    assert dropped == "DROP TABLE main.things"
+    assert created.startswith("CREATE TABLE main.things")
+    assert query(database, "SELECT count(*) FROM things") == [(0,)]
+    assert runtime.apply(cwd=tmp_path) == "", "the counter is recorded: Apply is idempotent"
+
+    connector = Connector(cwd=tmp_path)
+    runtime.open(connector)
+    for transaction in history:  # the whole collection again, from its start
+        runtime.run_transaction(connector, transaction)
+    assert connector.finish() == 0
+    assert query(database, "SELECT id, count FROM things ORDER BY id") == [(1, 11), (2, 1)]
+
+
+def test_a_table_about_to_be_rebuilt_accepts_an_otherwise_incompatible_type(
+    tmp_path: Path,
+) -> None:
+    runtime = things_runtime(tmp_path)
+    runtime.apply(cwd=tmp_path)
+    changed = collection("acmeCo/things", dict(THINGS, tags={"type": "string"}), required=["id"])
+    validate = {
+        "name": "acmeCo/mat",
+        "config": {"database": str(tmp_path / "db.duckdb")},
+        "bindings": [{"resourceConfig": {"table": "things"}, "collection": changed, "backfill": 1}],
+    }
+    code, responses, error = run_requests([{"validate": validate}], cwd=tmp_path)
+    assert code == 0, error
+    assert responses[0]["validated"]["bindings"][0]["constraints"]["tags"]["type"] != "INCOMPATIBLE"
+
+
+def test_a_table_with_no_recorded_counter_adopts_it_and_keeps_its_rows(tmp_path: Path) -> None:
+    runtime = things_runtime(tmp_path)
+    runtime.apply(cwd=tmp_path)
+    assert runtime.run([Transaction({0: [thing(1)]}, checkpoint(1))], cwd=tmp_path) == 1
+    connection = duckdb.connect(str(tmp_path / "db.duckdb"))
+    # As a table built before its counter was kept.
+    connection.execute("DELETE FROM flow_backfills_v1")
+    connection.close()
+
+    runtime.spec["bindings"][0]["backfill"] = 3
+    assert "DROP TABLE" not in runtime.apply(cwd=tmp_path)
+    assert query(tmp_path / "db.duckdb", "SELECT id FROM things") == [(1,)]
+    assert query(tmp_path / "db.duckdb", "SELECT backfill FROM flow_backfills_v1") == [(3,)]
