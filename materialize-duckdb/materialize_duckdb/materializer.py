@@ -224,8 +224,9 @@ def _table_ddl(connection: duckdb.DuckDBPyConnection, shape: TableShape) -> list
             if to is None:
                 raise ConfigError(
                     f"{shape.qualified}: column {current.name!r} is {current.type} and cannot "
-                    f"hold field {column.field.field!r} of type {target}; drop the table or "
-                    "the column so it can be created again"
+                    f"hold field {column.field.field!r} of type {target}; raise the binding's "
+                    "backfill counter to rebuild the table, or drop the table or the column so "
+                    "it can be created again"
                 )
             statements.append(
                 f"ALTER TABLE {shape.qualified} ALTER COLUMN {column.ident} SET DATA TYPE {to}"

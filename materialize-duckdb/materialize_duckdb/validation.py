@@ -82,7 +82,8 @@ def _field_constraint(
             type=ConstraintType.INCOMPATIBLE,
             reason=(
                 f"column {column.name!r} is {column.type}, which cannot hold the field's new "
-                f"type {wanted}; drop the table (or the column) so apply can create it again"
+                f"type {wanted}; raise the binding's backfill counter to rebuild the table, or "
+                "drop the table (or the column) so apply can create it again"
             ),
         )
     if is_key:
