@@ -33,7 +33,8 @@ def main(database: str) -> None:
         row[0]
         for row in connection.execute(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_name <> 'flow_checkpoints_v1' ORDER BY table_name"
+            "WHERE table_name NOT IN ('flow_checkpoints_v1', 'flow_backfills_v1') "
+            "ORDER BY table_name"
         ).fetchall()
     ]
     print(f"{'table':<20} {'rows':>8}")
