@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-from connector_kit.capture.output import CaptureOutput
+from connector_kit.capture.output import CaptureOutput, Transaction
 from connector_kit.errors import ConfigError, ProtocolError
 from connector_kit.protocol import capture
+from connector_kit.shims import opaque_state
 from connector_kit.wire import ConnectorIO, SecretMask, iter_lines, parse_line
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,16 @@ class ShimCapture(Protocol):
         request: capture.Open,
         output: CaptureOutput,
         *,
-        opened: Callable[[], None],
+        opened: Callable[[Collection[str]], None],
         stop: threading.Event,
         secrets: SecretMask,
     ) -> None:
         """Read the delegate once, committing documents with their state, until done or `stop`.
 
-        `opened` answers the Open: called once the bindings are understood, so a binding
-        the shim cannot serve fails the Open instead of a capture that was acknowledged.
+        `opened(state_keys)` answers the Open, given the state keys of the bindings: called
+        once the bindings are understood, so a binding the shim cannot serve fails the Open
+        instead of a capture that was acknowledged. It also drops the state of bindings
+        that are gone.
         `secrets` takes secrets the delegate reveals on the way (a rotated token).
         """
         ...
@@ -104,8 +107,9 @@ def _config(shim: ShimCapture, value: Any, io: ConnectorIO) -> dict[str, Any]:
 def _open(shim: ShimCapture, request: capture.Open, io: ConnectorIO) -> None:
     _config(shim, request.capture.config, io)
     stop = threading.Event()
+    output = CaptureOutput(io.responses)
 
-    def opened() -> None:
+    def opened(state_keys: Collection[str]) -> None:
         io.responses.write(capture.Response(opened=capture.Opened()).to_json_line())
         watcher = threading.Thread(
             target=_watch_input,
@@ -114,8 +118,21 @@ def _open(shim: ShimCapture, request: capture.Open, io: ConnectorIO) -> None:
             daemon=True,
         )
         watcher.start()
+        _forget_stale_state(request.state, state_keys, output)
 
-    shim.capture(request, CaptureOutput(io.responses), opened=opened, stop=stop, secrets=io.secrets)
+    shim.capture(request, output, opened=opened, stop=stop, secrets=io.secrets)
+
+
+def _forget_stale_state(
+    open_state: Any, state_keys: Collection[str], output: CaptureOutput
+) -> None:
+    """Drop the state of bindings the capture no longer has, in a checkpoint of its own."""
+    stale = opaque_state.stale_state_keys(
+        open_state if isinstance(open_state, Mapping) else {}, set(state_keys)
+    )
+    if stale:
+        output.commit(Transaction(), {opaque_state.BINDING_STATE: dict.fromkeys(stale)})
+        log.info("dropped state of removed bindings", extra={"fields": {"stateKeys": stale}})
 
 
 def _watch_input(fd: int, stop: threading.Event) -> None:

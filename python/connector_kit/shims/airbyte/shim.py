@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NoReturn
 
-from connector_kit.capture.output import CaptureOutput, Transaction
+from connector_kit.capture.output import CaptureOutput
 from connector_kit.config import config_schema, parse_config
 from connector_kit.errors import ConfigError
 from connector_kit.protocol import PROTOCOL_VERSION, capture
@@ -139,7 +139,7 @@ class AirbyteShim:
         request: capture.Open,
         output: CaptureOutput,
         *,
-        opened: Callable[[], None],
+        opened: Callable[[Collection[str]], None],
         stop: threading.Event,
         secrets: SecretMask,
     ) -> None:
@@ -167,8 +167,7 @@ class AirbyteShim:
                 )
             )
             schemas.append(source_schema(binding.collection.write_schema))
-        opened()
-        _forget_stale_state(open_state, streams, output)
+        opened([s.state_key for s in streams])
         config = serve.endpoint_config(request.capture.config)
         read = AirbyteRead(
             streams,
@@ -195,15 +194,6 @@ class AirbyteShim:
 
 def _resource(value: Any, index: int) -> AirbyteResource:
     return parse_config(AirbyteResource, value, what=f"binding {index} resource config")
-
-
-def _forget_stale_state(
-    open_state: Mapping[str, Any], streams: list[BoundStream], output: CaptureOutput
-) -> None:
-    stale = opaque_state.stale_state_keys(open_state, {s.state_key for s in streams})
-    if stale:
-        output.commit(Transaction(), {opaque_state.BINDING_STATE: dict.fromkeys(stale)})
-        log.info("dropped state of removed bindings", extra={"fields": {"stateKeys": stale}})
 
 
 def discovered_binding(stream: Mapping[str, Any]) -> capture.DiscoveredBinding:
