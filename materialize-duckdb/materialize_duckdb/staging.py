@@ -5,8 +5,10 @@ twice the CPU of the whole projection for a few percent less disk.
 
 A batch is the raw Store lines. For a binding that selects the document field,
 DuckDB parses each line once (`json_transform`) into the Store's fields and every
-selected document field as text (or JSON), then casts each to its column's type,
-so a value that does not fit its column fails loudly instead of turning NULL. For
+selected document field: numbers, dates, timestamps and UUIDs straight into their
+column's type, anything else as text (or JSON) then cast. A value the parser could
+not convert comes out NULL, so a NULL from it is checked against the line: a value
+that does not fit its column fails loudly instead of turning NULL. For
 a binding without documents (delta updates that leave the document out), DuckDB
 extracts the packed keys and values, Python decodes them, and the same casts
 follow. A line DuckDB cannot read is handed to `StoreBatch.rows`, which names it.
@@ -31,13 +33,25 @@ from connector_kit.errors import ConnectorError
 from connector_kit.materialize import FieldRole, StoreBatch
 from connector_kit.materialize.batches import unpack_column
 from connector_kit.tuple import TupleValue
+from materialize_duckdb.document_views import STORE_OPENING, document_views
 from materialize_duckdb.identifiers import fold, quote_identifier, sql_string
 from materialize_duckdb.tables import DELETE_COLUMN, REPLACES_COLUMN, Column
 
 BATCH_VIEW = "flow_store_lines"
 PACKED_VIEW = "flow_store_packed"
 _WIDER_THAN_PARQUET = frozenset({"HUGEINT", "UHUGEINT"})
+# Types DuckDB's JSON parser converts to as strictly as a cast from text, except that it
+# turns a value it cannot convert into NULL (see `_checked`). Converting numbers and
+# timestamps to text only to cast them back costs more than the parse itself.
+_PARSED_AS_TYPED = frozenset({"BIGINT", "INTEGER", "DOUBLE", "DATE", "TIMESTAMPTZ", "UUID"})
 SCAN_CHUNK_ROWS = 2048
+STAGED_FORMAT = (
+    "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, "
+    # Row groups of 8192 rows let DuckDB's threads encode and compress a file's row groups
+    # side by side (one row group per file is encoded on one thread), and the commit reads
+    # them side by side. Staged values are nearly all distinct: dictionaries would not pay.
+    "ROW_GROUP_SIZE 8192, DICTIONARY_SIZE_LIMIT 0)"
+)
 
 # 100 ns intervals from the UUID epoch (1582-10-15) to the Unix epoch.
 _UUID_EPOCH_OFFSET = 0x01B21DD213814000
@@ -67,6 +81,15 @@ class StagedColumn:
         if self.type == "BLOB":
             return f"from_base64({text})"
         return f"CAST({text} AS {self.type})"
+
+    @property
+    def parsed_type(self) -> str:
+        """The type this column's field is parsed into from a Store line."""
+        if self.is_json:
+            return "JSON"
+        if self.column.is_publish_time or self.type not in _PARSED_AS_TYPED:
+            return "VARCHAR"
+        return self.type
 
     @property
     def staged_as_text(self) -> bool:
@@ -103,7 +126,15 @@ def stage_batch(
     Returns a file (or None, when it has no rows) per binding. A line that is not a
     valid Store for these bindings is a ProtocolError naming it.
     """
-    whole = pa.table({"line": batch.lines, "line_no": pa.array(batch.line_numbers, pa.int64())})
+    texts, keys_at = document_views(batch.lines)
+    whole = pa.table(
+        {
+            "line": batch.lines,
+            "line_no": pa.array(batch.line_numbers, pa.int64()),
+            "doc_text": texts,
+            "doc_at": keys_at,
+        }
+    )
     # DuckDB hands each record batch of an Arrow table to one of its threads: one big batch
     # would be parsed by one thread. Slices share the arrays' memory.
     lines = pa.Table.from_batches(whole.to_batches(max_chunksize=SCAN_CHUNK_ROWS), whole.schema)
@@ -141,8 +172,7 @@ def _stage_binding(
         query = _packed_projection(columns)
     try:
         result = connection.execute(
-            f"COPY ({query}) TO {sql_string(str(path))} "
-            "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+            f"COPY ({query}) TO {sql_string(str(path))} {STAGED_FORMAT}"
         ).fetchall()
     finally:
         if not has_document:
@@ -189,7 +219,14 @@ def _document_projection(columns: Sequence[StagedColumn], binding: int) -> str:
                 f"|| line_no) ELSE doc END AS {column.ident}"
             )
             continue
-        text = _extract(staged, fields)
+        parsed = _extract(staged, fields)
+        if parsed is None:
+            text = _by_pointer(staged)
+        elif staged.parsed_type != "VARCHAR" and not staged.is_json:
+            selects.append(f"{_checked(parsed, staged)} AS {column.ident}")
+            continue
+        else:
+            text = parsed
         if column.is_publish_time and staged.type == "TIMESTAMPTZ":
             value = f"flow_uuid_time({text})"
         else:
@@ -199,59 +236,75 @@ def _document_projection(columns: Sequence[StagedColumn], binding: int) -> str:
     if fields:
         structure["doc"] = fields
     # MATERIALIZED: parse each line once, not once per column that reads the parsed struct.
+    # Only lines whose document could not be framed carry their text further.
     return (
         "WITH parsed AS MATERIALIZED ("  # noqa: S608 - identifiers are quoted
-        f"SELECT line, line_no, {_envelope(structure)} FROM {BATCH_VIEW}), "
-        f"framed AS (SELECT *, {_DOC_START} AS doc_start, {_DOC_END} AS doc_end FROM parsed), "
-        f"documents AS (SELECT *, {_DOC} AS doc FROM framed) "
+        "SELECT line_no, s, framed, CASE WHEN framed IS NULL THEN line END AS unframed FROM ("
+        f"SELECT line_no, line, s, {_FRAMED} AS framed FROM ("
+        f"SELECT line_no, line, doc_text, doc_at, {_envelope(structure)} FROM {BATCH_VIEW}))), "
+        "documents AS (SELECT *, coalesce(framed, json_extract(unframed, '/store/doc')) AS doc "
+        f"FROM parsed) "
         f"SELECT {', '.join(selects)}, {_FLAGS} FROM documents WHERE {_is_binding(binding)}"
     )
 
 
-def _framing(field: str, *, quoted: bool) -> str:
-    """SQL for `"field":value,` as the runtime writes it, or '' when the line has no such field."""
-    quote = "'\"' || " if quoted else ""
-    unquote = " || '\"'" if quoted else ""
-    return f"coalesce('\"{field}\":' || {quote}struct_extract(s, '{field}'){unquote} || ',', '')"
+def _field_bytes(field: str, *, quoted: bool) -> str:
+    """SQL for the length of `"field":value,` as the runtime writes it, or 0 without the field."""
+    framing = len(f'"{field}":,') + (2 if quoted else 0)
+    return f"coalesce({framing} + strlen(CAST(struct_extract(s, '{field}') AS VARCHAR)), 0)"
 
 
-# The document as the runtime sent it, byte for byte and without a second JSON parse: the
-# text between the Store fields before `doc` and those after it, both rebuilt from the parsed
-# line. A line laid out any other way (fields in another order, escapes, spaces) does not
-# match them, and its document is extracted by pointer instead.
-_DOC_START = (
-    "'{\"store\":{' || "
-    + " || ".join(
-        _framing(field, quoted=quoted)
+# The document as the runtime sent it, byte for byte and without a second JSON parse to
+# cut it out (see `document_views`): the candidate text is taken when its `"doc":` sits
+# right after the Store fields the line was parsed into and the text is one JSON value.
+# Any other line has its document extracted by pointer.
+_DOC_KEY_AT = " + ".join(
+    [str(len(STORE_OPENING))]
+    + [
+        _field_bytes(field, quoted=quoted)
         for field, quoted in (("binding", False), ("keyPacked", True), ("valuesPacked", True))
-    )
-    + " || '\"doc\":'"
+    ]
 )
-_DOC_END = (
-    f"CASE WHEN {_EXISTS} THEN ',\"exists\":true' ELSE '' END || "
-    f"CASE WHEN {_DELETE} THEN ',\"delete\":true' ELSE '' END || '}}}}'"
-)
-_DOC = (
-    "CASE WHEN starts_with(line, doc_start) AND ends_with(line, doc_end) "
-    "THEN CAST(substr(line, length(doc_start) + 1, "
-    "length(line) - length(doc_start) - length(doc_end)) AS JSON) "
-    "ELSE json_extract(line, '/store/doc') END"
-)
+_FRAMED = f"CASE WHEN doc_at = {_DOC_KEY_AT} THEN TRY_CAST(doc_text AS JSON) END"
 
 
-def _extract(staged: StagedColumn, fields: dict[str, Any]) -> str:
-    """SQL for the field's value as text (or JSON), from the parsed struct when possible."""
+def _extract(staged: StagedColumn, fields: dict[str, Any]) -> str | None:
+    """SQL for the field's value (of its `parsed_type`) from the parsed struct, or None when
+    the struct cannot hold its path."""
     ptr = staged.column.field.ptr
-    kind = "JSON" if staged.is_json else "VARCHAR"
     tokens = [t.replace("~1", "/").replace("~0", "~") for t in ptr.split("/")[1:]]
-    if ptr.startswith("/") and _claim(fields, tokens, kind):
-        access = "struct_extract(s, 'doc')"
-        for token in tokens:
-            access = f"struct_extract({access}, {sql_string(token)})"
-        return access
-    # Array indices, and paths the struct cannot hold as wanted, are read by pointer.
+    if not ptr.startswith("/") or not _claim(fields, tokens, staged.parsed_type):
+        return None
+    access = "struct_extract(s, 'doc')"
+    for token in tokens:
+        access = f"struct_extract({access}, {sql_string(token)})"
+    return access
+
+
+def _by_pointer(staged: StagedColumn) -> str:
+    """SQL for the field's value as text (or JSON), read from the document by pointer: array
+    indices, and paths the parsed struct cannot hold as wanted."""
     function = "json_extract" if staged.is_json else "json_extract_string"
-    return f"{function}(line, {sql_string('/store/doc' + ptr)})"
+    return f"{function}(doc, {_pointer(staged)})"
+
+
+def _pointer(staged: StagedColumn) -> str:
+    return sql_string(staged.column.field.ptr)
+
+
+def _checked(parsed: str, staged: StagedColumn) -> str:
+    """SQL failing the statement when the parser turned a present, non-null value into NULL:
+    a value that does not fit the column."""
+    pointer = _pointer(staged)
+    message = (
+        f"'request line ' || line_no || ': ' || {sql_string(staged.column.field.ptr)} || "
+        f"' is ' || json_extract(doc, {pointer}) || ', which does not fit column ' || "
+        f"{sql_string(staged.column.name + ' (' + staged.type + ')')}"
+    )
+    return (
+        f"CASE WHEN {parsed} IS NULL AND json_extract_string(doc, {pointer}) IS NOT NULL "
+        f"THEN error({message}) ELSE {parsed} END"
+    )
 
 
 def _claim(node: dict[str, Any], tokens: list[str], kind: str) -> bool:

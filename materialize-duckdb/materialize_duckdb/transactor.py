@@ -78,6 +78,8 @@ class DuckDBTransactor:
         self._staged: list[list[StagedFile]] = [[] for _ in tables]
         self._transaction = 0
         self._sequence = 0
+        self._deleted_rows = False
+        """Whether a commit of this session deleted rows, whose space only a vacuum frees."""
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._destination is None:
@@ -192,11 +194,12 @@ class DuckDBTransactor:
                     f"t.{c.column.ident} IS NOT DISTINCT FROM s.{c.column.ident}"
                     for c in table.keys
                 )
-                connection.execute(
+                deleted = connection.execute(
                     f"DELETE FROM {shape.qualified} AS t USING "  # noqa: S608 - identifiers are quoted
                     f"(SELECT DISTINCT {keys} FROM {source} "
                     f"WHERE {quote_identifier(REPLACES_COLUMN)}) AS s WHERE {matches}"
-                )
+                ).fetchall()
+                self._deleted_rows = self._deleted_rows or bool(deleted and deleted[0][0])
             self._faults.reached("commit.deleted")
         names = ", ".join(c.column.ident for c in table.columns)
         values = ", ".join(c.from_stage(c.column.ident) for c in table.columns)
@@ -227,4 +230,4 @@ class DuckDBTransactor:
         self._release()
         self._staging.close()
         self._remove_staged()
-        checkpoint(self._config)
+        checkpoint(self._config, vacuum=self._deleted_rows)

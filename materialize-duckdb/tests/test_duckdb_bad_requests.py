@@ -87,6 +87,10 @@ def streams(spec: dict, standard: dict, delta: dict) -> dict[str, tuple[list[Any
             [*flushed, no_doc, commit],
             "request line 4: `store` for binding 0 has no `doc`",
         ),
+        "a value that does not fit its column": (
+            [*flushed, store_request(standard, 0, {**DOC, "id": "one"}, exists=False), commit],
+            'request line 4: /id is "one", which does not fit column id (BIGINT)',
+        ),
         "not json": (
             [*flushed, b'{"store": {"binding": 0,\n', commit],
             "request line 4 is not valid JSON",

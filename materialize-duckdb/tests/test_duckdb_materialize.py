@@ -498,6 +498,7 @@ def test_documents_are_stored_byte_for_byte_whatever_the_store_line_layout(
     texts = {
         1: '{"id":1,"name":"caf\\u00e9","count":1,"tags":[1.10,7.3e-6],' + meta + "}",
         2: '{"id":2,"name":"x","count":2,"tags":[],' + meta + "}",
+        3: '{"id":3,"name":"y","count":3,"tags":[{"a":1}],' + meta + "}",
     }
     lines = []
     for i, text in texts.items():
@@ -505,8 +506,10 @@ def test_documents_are_stored_byte_for_byte_whatever_the_store_line_layout(
         fields = [f'"{k}":{orjson.dumps(v).decode()}' for k, v in store.items() if k != "doc"]
         if i == 1:  # as Flow's runtime lays it out: the document after the packed fields
             body = ",".join([*fields, f'"doc":{text}'])
-        else:  # the document first, then the rest, with spaces
+        elif i == 2:  # the document first, then the rest, with spaces
             body = ", ".join([f'"doc": {text}', *fields])
+        else:  # a field unknown today after the document, ending as `exists` would
+            body = ",".join([*fields, f'"doc":{text}', '"later":{"exists":true}'])
         lines.append(("{" + f'"store":{{{body}}}' + "}\n").encode())
     requests = [
         {"open": {"materialization": spec}},
@@ -520,6 +523,7 @@ def test_documents_are_stored_byte_for_byte_whatever_the_store_line_layout(
     stored = dict(query(tmp_path / "db.duckdb", "SELECT id, flow_document::VARCHAR FROM things"))
     assert stored[1] == texts[1]
     assert orjson.loads(stored[2]) == orjson.loads(texts[2])
+    assert orjson.loads(stored[3]) == orjson.loads(texts[3])
 
 
 def test_a_raised_backfill_counter_rebuilds_the_table_from_the_reread_collection(
