@@ -36,7 +36,7 @@ from typing import Any
 
 import duckdb
 import orjson
-from duckdb_peer import load_into_same_table, stage_then_insert
+from duckdb_peer import run_apart
 
 from connector_kit.tuple import pack
 
@@ -294,15 +294,19 @@ def main() -> None:
                 raise SystemExit(f"round {round_ + 1}: {rows:,} rows in the table, not {count:,}")
             ours = run if ours is None or run.seconds < ours.seconds else ours
             peer = work / f"read_json_insert{round_}.duckdb"
-            seconds, cpu = load_into_same_table(
-                docs, like=work / "bench.duckdb", table="users", into=peer
+            seconds, cpu = run_apart(
+                "insert", docs, like=work / "bench.duckdb", table="users", into=peer
             )
             peer.unlink()
             if seconds < limit:
                 limit, limit_cpu = seconds, cpu
         assert ours is not None
-        staged_floor, staged_floor_cpu = stage_then_insert(
-            docs, like=work / "bench.duckdb", table="users", into=work / "staged_floor.duckdb"
+        staged_floor, staged_floor_cpu = run_apart(
+            "staged",
+            docs,
+            like=work / "bench.duckdb",
+            table="users",
+            into=work / "staged_floor.duckdb",
         )
         load = run_connector(loads, work)
         loaded = load.stdout.count(b'"loaded"')

@@ -12,6 +12,8 @@ design that stages its rows (as materialize-duckdb must) can take, protocol asid
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,3 +125,30 @@ def stage_then_insert(
     elapsed, used = time.perf_counter() - started, time.process_time() - cpu
     staged.unlink()
     return elapsed, used
+
+
+PEERS = {"insert": load_into_same_table, "staged": stage_then_insert}
+
+
+def run_apart(
+    peer: str, documents: Path, *, like: Path, table: str, into: Path
+) -> tuple[float, float]:
+    """A peer run in a process of its own: DuckDB's memory stays out of the calling bench,
+    whose later children would otherwise report it as theirs (Linux carries a parent's peak
+    RSS into a forked child's)."""
+    result = subprocess.run(
+        [sys.executable, __file__, peer, str(documents), str(like), table, str(into)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds, cpu = result.stdout.split()
+    return float(seconds), float(cpu)
+
+
+if __name__ == "__main__":
+    name, documents_path, like_path, table_name, into_path = sys.argv[1:]
+    elapsed, used = PEERS[name](
+        Path(documents_path), like=Path(like_path), table=table_name, into=Path(into_path)
+    )
+    print(elapsed, used)

@@ -63,7 +63,7 @@ class EndpointConfig(BaseModel):
     )
 
     memory_limit: str = Field(
-        default="256MB",
+        default="512MB",
         alias="memoryLimit",
         description="DuckDB's memory limit for each of the connector's two engines (staging "
         "and the destination); beyond it DuckDB spills to disk. Raise it for very large "

@@ -126,7 +126,9 @@ def stage_batch(
     Returns a file (or None, when it has no rows) per binding. A line that is not a
     valid Store for these bindings is a ProtocolError naming it.
     """
-    texts, keys_at = document_views(batch.lines)
+    views = [document_views(chunk) for chunk in batch.lines.chunks]
+    texts = pa.chunked_array([text for text, _ in views], pa.string_view())
+    keys_at = pa.chunked_array([key_at for _, key_at in views], pa.int64())
     whole = pa.table(
         {
             "line": batch.lines,

@@ -50,8 +50,9 @@ class StoreRow:
 class StoreBatch:
     """Consecutive Store requests, as the JSON lines the runtime sent."""
 
-    lines: pa.StringArray
-    """`{"store":{...}}` request lines, as they came, without their newlines."""
+    lines: pa.ChunkedArray
+    """`{"store":{...}}` request lines (strings), as they came, without their newlines: one
+    chunk per run of lines read at once, so nothing is copied to make one array of them."""
     line_numbers: array[int]
     rules: StoreRules
 
@@ -226,7 +227,7 @@ class StoreBuffer:
     def take(self) -> StoreBatch:
         """The buffered lines as a batch; the buffer starts over empty."""
         self._seal()
-        lines = pa.concat_arrays(self._chunks) if self._chunks else pa.array([], pa.string())
+        lines = pa.chunked_array(self._chunks, pa.string())
         batch = StoreBatch(lines=lines, line_numbers=self._numbers, rules=self.rules)
         self._reset()
         return batch
