@@ -124,9 +124,7 @@ def checkpoint(config: EndpointConfig, *, vacuum: bool) -> None:
 
 
 def fold_log(connection: duckdb.DuckDBPyConnection, config: EndpointConfig) -> None:
-    """Checkpoint a DuckDB file, so that the file alone (say, a copy of it) holds every commit.
-
-    With DuckDB's default vacuum: Apply calls this, so a publication also compacts."""
+    """Checkpoint a DuckDB file, so that the file alone (say, a copy of it) holds every commit."""
     if _is_file(config):
         connection.execute("CHECKPOINT")
 
