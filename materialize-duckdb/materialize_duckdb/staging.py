@@ -7,8 +7,8 @@ A batch is the raw Store lines. For a binding that selects the document field,
 DuckDB parses each line once (`json_transform`) into the Store's fields and every
 selected document field: numbers, dates, timestamps and UUIDs straight into their
 column's type, anything else as text (or JSON) then cast. A value the parser could
-not convert comes out NULL, so a NULL from it is checked against the line: a value
-that does not fit its column fails loudly instead of turning NULL. For
+not convert comes out NULL, so a NULL from it is checked against the document: a
+value that does not fit its column fails loudly instead of turning NULL. For
 a binding without documents (delta updates that leave the document out), DuckDB
 extracts the packed keys and values, Python decodes them, and the same casts
 follow. A line DuckDB cannot read is handed to `StoreBatch.rows`, which names it.
