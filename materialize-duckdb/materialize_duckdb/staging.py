@@ -126,17 +126,15 @@ def stage_batch(
     Returns a file (or None, when it has no rows) per binding. A line that is not a
     valid Store for these bindings is a ProtocolError naming it.
     """
-    views = [document_views(chunk) for chunk in batch.lines.chunks]
-    texts = pa.chunked_array([text for text, _ in views], pa.string_view())
-    keys_at = pa.chunked_array([key_at for _, key_at in views], pa.int64())
-    whole = pa.table(
-        {
-            "line": batch.lines,
-            "line_no": pa.array(batch.line_numbers, pa.int64()),
-            "doc_text": texts,
-            "doc_at": keys_at,
-        }
-    )
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {
+        "line": batch.lines,
+        "line_no": pa.array(batch.line_numbers, pa.int64()),
+    }
+    if any(_has_document(binding) for binding in tables):
+        views = [document_views(chunk) for chunk in batch.lines.chunks]
+        columns["doc_text"] = pa.chunked_array([text for text, _ in views], pa.string_view())
+        columns["doc_at"] = pa.chunked_array([key_at for _, key_at in views], pa.int64())
+    whole = pa.table(columns)
     # DuckDB hands each record batch of an Arrow table to one of its threads: one big batch
     # would be parsed by one thread. Slices share the arrays' memory.
     lines = pa.Table.from_batches(whole.to_batches(max_chunksize=SCAN_CHUNK_ROWS), whole.schema)
@@ -166,7 +164,7 @@ def _stage_binding(
     columns: Sequence[StagedColumn],
     path: Path,
 ) -> StagedFile | None:
-    has_document = any(c.column.field.role is FieldRole.DOCUMENT for c in columns)
+    has_document = _has_document(columns)
     if has_document:
         query = _document_projection(columns, binding)
     else:
@@ -190,6 +188,10 @@ def _stage_binding(
     ).fetchall()
     deletes, replaces = (int(counts[0][0]), int(counts[0][1])) if counts else (0, 0)
     return StagedFile(path=path, rows=rows, deletes=deletes, replaces=replaces)
+
+
+def _has_document(columns: Sequence[StagedColumn]) -> bool:
+    return any(c.column.field.role is FieldRole.DOCUMENT for c in columns)
 
 
 def _envelope(structure: dict[str, Any]) -> str:
