@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 from flow_runtime import (
     binding,
@@ -48,6 +49,7 @@ def streams(spec: dict, standard: dict, delta: dict) -> dict[str, tuple[list[Any
     store = store_request(standard, 0, DOC, exists=False)
     commit = {"startCommit": {"runtimeCheckpoint": checkpoint(1)}}
     no_doc = {"store": {k: v for k, v in store["store"].items() if k != "doc"}}
+    as_the_runtime_writes_it = orjson.dumps(store) + b"\n"
     return {
         "load before open": (
             [load_request(standard, 0, DOC)],
@@ -93,6 +95,14 @@ def streams(spec: dict, standard: dict, delta: dict) -> dict[str, tuple[list[Any
         ),
         "not json": (
             [*flushed, b'{"store": {"binding": 0,\n', commit],
+            "request line 4 is not valid JSON",
+        ),
+        "a store laid out as the runtime writes it, but not json before its document": (
+            [*flushed, as_the_runtime_writes_it.replace(b'","doc":', b'""doc":'), commit],
+            "request line 4 is not valid JSON",
+        ),
+        "a store laid out as the runtime writes it, but its document not json": (
+            [*flushed, as_the_runtime_writes_it.replace(b'"name":"one"', b'"name" "one"'), commit],
             "request line 4 is not valid JSON",
         ),
         "two messages in one line": (

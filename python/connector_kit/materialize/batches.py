@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from orjson import JSONDecodeError, loads
 
 from connector_kit.errors import ProtocolError
+from connector_kit.materialize.framing import FramedStores, frame_stores
 from connector_kit.tuple import TupleValue, unpack
 from connector_kit.wire import snippet
 
@@ -32,6 +33,10 @@ class StoreRules:
 
     document_fields: tuple[str | None, ...]
     """Per binding, the selected document field (whose value arrives as `doc`), or None."""
+
+    @property
+    def stores_documents(self) -> bool:
+        return any(field is not None for field in self.document_fields)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +60,9 @@ class StoreBatch:
     chunk per run of lines read at once, so nothing is copied to make one array of them."""
     line_numbers: array[int]
     rules: StoreRules
+    framed: FramedStores | None
+    """Each line's document and Store fields, where the line is laid out as the runtime
+    writes it (see `framing`); None when no binding stores documents."""
 
     def __len__(self) -> int:
         return len(self.line_numbers)
@@ -228,7 +236,10 @@ class StoreBuffer:
         """The buffered lines as a batch; the buffer starts over empty."""
         self._seal()
         lines = pa.chunked_array(self._chunks, pa.string())
-        batch = StoreBatch(lines=lines, line_numbers=self._numbers, rules=self.rules)
+        # Called on the reading thread: framing is done there, while the engine stages the
+        # batch before this one.
+        framed = frame_stores(lines) if self.rules.stores_documents else None
+        batch = StoreBatch(lines=lines, line_numbers=self._numbers, rules=self.rules, framed=framed)
         self._reset()
         return batch
 
