@@ -6,11 +6,12 @@ twice the CPU of the whole projection for a few percent less disk.
 A batch is the raw Store lines. For a binding that selects the document field,
 DuckDB parses each document once (`json_transform`) into every selected document
 field: numbers, dates, timestamps and UUIDs straight into their column's type,
-anything else as text (or JSON) then cast. A line laid out as the runtime writes
-it is framed without parsing (`connector_kit.materialize.framing`), so only its document is parsed;
-any other line is parsed whole. A value the parser could
-not convert comes out NULL, so a NULL from it is checked against the document: a
-value that does not fit its column fails loudly instead of turning NULL. For
+anything else as text (or JSON) then cast. A line the framework cut at its document
+(`connector_kit.materialize.framing`) has its document parsed alone and its short
+opening for the other Store fields, and keeps the document's text as sent; any other
+line is parsed whole. A value the parser could not convert comes out NULL, so a
+NULL from it is checked against the document: a value that does not fit its column
+fails loudly instead of turning NULL. For
 a binding without documents (delta updates that leave the document out), DuckDB
 extracts the packed keys and values, Python decodes them, and the same casts
 follow. A line DuckDB cannot read is handed to `StoreBatch.rows`, which names it.
@@ -35,6 +36,7 @@ import pyarrow as pa
 from connector_kit.errors import ConnectorError
 from connector_kit.materialize import FieldRole, StoreBatch
 from connector_kit.materialize.batches import unpack_column
+from connector_kit.materialize.framing import OPENING_END, STAND_IN
 from connector_kit.tuple import TupleValue
 from materialize_duckdb.identifiers import fold, quote_identifier, sql_string
 from materialize_duckdb.tables import DELETE_COLUMN, REPLACES_COLUMN, Column
@@ -173,9 +175,9 @@ def _stage_binding(
                 connection, _document_projection(columns, binding, source=BATCH_VIEW), path
             )
         except duckdb.Error:
-            # A framed document that is not one JSON value: a field unknown today follows it,
-            # or the line is malformed. Such lines are parsed whole, which tells which.
-            query = _document_projection(columns, binding, source=_FRAMED_IF_VALID)
+            # Some line was not cut right: a field unknown today follows its document, or the
+            # line is malformed. Such lines are parsed whole, which tells which.
+            query = _document_projection(columns, binding, source=_FRAMED_IF_CUT_RIGHT)
             return _copy(connection, query, path)
     connection.register(PACKED_VIEW, _packed_table(connection, columns, binding))
     try:
@@ -222,20 +224,33 @@ def _flags(*, delete: str, exists: str) -> str:
     return f"{delete} AS {DELETE_COLUMN}, ({exists} OR {delete}) AS {REPLACES_COLUMN}"
 
 
-# The Store fields around a framed document (`StoreBatch.framed`), as staged columns.
+# A line cut at its document (`StoreBatch.framed`), as staged columns.
 _FRAMED_COLUMNS = {
     "framed": "documents",
-    "framed_binding": "bindings",
+    "framed_opening": "openings",
     "framed_exists": "exists",
     "framed_delete": "deletes",
 }
-_IF_VALID = ", ".join(f"CASE WHEN valid THEN {name} END AS {name}" for name in _FRAMED_COLUMNS)
-_FRAMED_IF_VALID = (
-    f"(SELECT line_no, line, {_IF_VALID} FROM ("  # noqa: S608 - no identifiers
-    f"SELECT *, coalesce(json_valid(framed), false) AS valid FROM {BATCH_VIEW}))"
+_OPENED = f"framed_opening || {sql_string(OPENING_END)}"
+"""A cut line's opening made a whole Store (see `connector_kit.materialize.framing`)."""
+_OPENING_FIELDS = sql_string(
+    orjson.dumps(
+        {"store": {"binding": "JSON", "delete": "JSON", "exists": "JSON", "doc": "JSON"}}
+    ).decode()
 )
-"""The lines, framed only where the framed document is one valid JSON value: the slower
-pass for a batch whose framing did not hold."""
+_CUT_RIGHT = (
+    f"CASE WHEN json_valid(framed) AND json_valid({_OPENED}) "
+    f"THEN json_extract({_OPENED}, '$.store.doc') = {sql_string(STAND_IN)} END"
+)
+_IF_CUT_RIGHT = ", ".join(
+    f"CASE WHEN cut_right THEN {name} END AS {name}" for name in _FRAMED_COLUMNS
+)
+_FRAMED_IF_CUT_RIGHT = (
+    f"(SELECT line_no, line, {_IF_CUT_RIGHT} FROM ("  # noqa: S608 - no identifiers
+    f"SELECT *, coalesce({_CUT_RIGHT}, false) AS cut_right FROM {BATCH_VIEW}))"
+)
+"""The lines, framed only where they were cut right: the slower pass for a batch in which
+some line was not."""
 
 
 def _document_projection(columns: Sequence[StagedColumn], binding: int, *, source: str) -> str:
@@ -274,19 +289,32 @@ def _document_projection(columns: Sequence[StagedColumn], binding: int, *, sourc
         )
         fields_of = ", coalesce(framed_fields, struct_extract(s, 'doc')) AS d"
     envelope = _envelope({"doc": fields} if fields else {})
-    # Each line is parsed once: DuckDB computes `framed_fields` and `s` in one projection
-    # that every column reads (a MATERIALIZED CTE would buffer all of it, for 10-15% more
-    # CPU). Only lines that were not framed carry their text further.
+    opening = f"struct_extract(json_transform({_OPENED}, {_OPENING_FIELDS}), 'store')"
+    # A line cut at its document gives its Store fields from its opening (`o`), any other
+    # line from being parsed whole (`s`); a cut that was not right fails the statement,
+    # and the batch is staged again without it (see `_stage_binding`).
+    document = (
+        "CASE WHEN framed IS NULL THEN json_extract(unframed, '/store/doc') "
+        f"WHEN struct_extract(o, 'doc') = {sql_string(STAND_IN)} THEN framed "
+        "ELSE error('request line ' || line_no || ': its document was cut wrongly') END"
+    )
+    either = "coalesce(struct_extract(o, '{0}'), struct_extract(s, '{0}'))"
+    # Each line is parsed once: DuckDB computes what `parsed` holds in one projection that
+    # every column reads (a MATERIALIZED CTE would buffer all of it, for 10-15% more CPU).
+    # Only lines that were not cut carry their text further.
     return (
         "WITH parsed AS ("  # noqa: S608 - identifiers are quoted
-        "SELECT line_no, framed, framed_binding, framed_exists, framed_delete, "
+        "SELECT line_no, framed, framed_exists, framed_delete, "
         "CASE WHEN framed IS NULL THEN line END AS unframed, "
-        f"CASE WHEN framed IS NULL THEN {envelope} END AS s{parsed_fields} "
+        f"CASE WHEN framed IS NULL THEN {envelope} END AS s, "
+        f"CASE WHEN framed IS NOT NULL THEN {opening} END AS o{parsed_fields} "
         f"FROM {source}), "
-        "documents AS (SELECT line_no, coalesce(framed, json_extract(unframed, '/store/doc')) "
-        f"AS doc{fields_of}, coalesce(framed_binding, {_BINDING}) AS binding, "
-        f"coalesce(framed_delete, {_DELETE}) AS is_delete, "
-        f"coalesce(framed_exists, {_EXISTS}) AS is_exists FROM parsed) "
+        f"documents AS (SELECT line_no, {document} AS doc{fields_of}, "
+        f"coalesce(CAST({either.format('binding')} AS VARCHAR), '0') AS binding, "
+        f"coalesce({either.format('delete')}, 'false') = 'true' "
+        "OR coalesce(framed_delete, false) AS is_delete, "
+        f"coalesce({either.format('exists')}, 'false') = 'true' "
+        "OR coalesce(framed_exists, false) AS is_exists FROM parsed) "
         f"SELECT {', '.join(selects)}, {_flags(delete='is_delete', exists='is_exists')} "
         f"FROM documents WHERE binding = '{binding}'"
     )

@@ -105,6 +105,10 @@ def streams(spec: dict, standard: dict, delta: dict) -> dict[str, tuple[list[Any
             [*flushed, as_the_runtime_writes_it.replace(b'"name":"one"', b'"name" "one"'), commit],
             "request line 4 is not valid JSON",
         ),
+        "a store whose only key ending in doc is another": (
+            [*flushed, orjson.dumps({"store": {**no_doc["store"], 'a"doc': DOC}}) + b"\n", commit],
+            "request line 4: `store` for binding 0 has no `doc`",
+        ),
         "two messages in one line": (
             [*acked, {"load": load_request(standard, 0, DOC)["load"], "flush": {}}],
             "request line 3",

@@ -1,4 +1,4 @@
-"""Each Store line cut into its document and the fields around it, without parsing the line.
+"""Each Store line cut into its document and what comes before and after it, unparsed.
 
 A materialization stores a document as the runtime sent it, byte for byte: the text
 of the line's `doc` value. Flow's runtime writes every Store the same way,
@@ -6,16 +6,21 @@ of the line's `doc` value. Flow's runtime writes every Store the same way,
     {"store":{"binding":1,"keyPacked":"…","valuesPacked":"…","doc":{…},"exists":true}}
 
 (`binding` left out when it is 0, `exists` and `delete` when false), so a line is
-framed by what surrounds its document: an opening that Arrow's RE2 matches exactly
-(the packed fields are base64, which holds no quote or escape), and one of the
-closings the runtime writes. Between them is the document, taken as a string-view
-array that points into the lines' own buffer: nothing is copied.
+cut at its first `"doc":` and before one of the closings the runtime writes after
+the document. Both parts are string views into the lines' own buffer: nothing is
+copied, and nothing is parsed here.
 
-Framing only finds the bounds: the engine that parses the documents checks them.
-Opening and closing are exact, so a framed line is valid JSON exactly when its
-document text is one valid JSON value; if it is not (a field unknown today after
-`doc`, or a malformed line), the engine must parse those lines whole instead, and so
-must it every line that is not framed (another field order, spaces).
+The cut is only a candidate; the engine that parses the documents decides. A line
+is valid JSON, and its cut text is the Store's document, exactly when
+
+* the opening (everything up to and with the first `"doc":`) followed by `0}}` is
+  valid JSON whose `store` holds `"doc": 0` (so the key is the Store's own), and
+* the document text is one valid JSON value (so the closing was the real one).
+
+A line with the opening valid brings its other Store fields in it (`binding`, and
+`exists` or `delete` if written before `doc`); the closing brings the rest. A line
+cut wrongly (a field unknown today after `doc`) or not at all (no `"doc":`, another
+closing) is for the engine to parse whole.
 """
 
 from __future__ import annotations
@@ -27,13 +32,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 DOC_KEY = '"doc":'
-_BASE64 = "[A-Za-z0-9+/]*=*"
-OPENING = (
-    r'^\{"store":\{(?:"binding":(?:0|[1-9][0-9]*),)?'
-    f'"keyPacked":"{_BASE64}","valuesPacked":"{_BASE64}",{DOC_KEY}'
-)
-"""Everything before the document, as the runtime writes it."""
-_BINDING = r'^\{"store":\{"binding":(?P<binding>[0-9]+),'
+STAND_IN = "0"
+"""The document an opening is completed with: a value JSON readers keep (unlike `null`)."""
+OPENING_END = STAND_IN + "}}"
+"""What makes an opening a whole Store, when the cut is right."""
 _CLOSINGS = {
     # The closings the runtime writes after `doc`, as (exists, delete); each ends the line.
     ',"exists":true,"delete":true}}': (True, True),
@@ -49,12 +51,12 @@ JSON_TEXT = pa.json_(pa.string_view())
 
 @dataclass(frozen=True)
 class FramedStores:
-    """Per Store line, null where the line is not framed: its document (JSON text, not yet
-    checked) and its other Store fields. One chunk per chunk of the lines."""
+    """Per Store line, null where the line was not cut: its document (JSON text, unchecked),
+    its opening and the flags its closing carries. One chunk per chunk of the lines."""
 
     documents: pa.ChunkedArray
-    bindings: pa.ChunkedArray
-    """The `binding` as written ("0" where it is left out)."""
+    openings: pa.ChunkedArray
+    """The line up to and with its first `"doc":` (see `OPENING_END`)."""
     exists: pa.ChunkedArray
     deletes: pa.ChunkedArray
 
@@ -62,19 +64,17 @@ class FramedStores:
 def frame_stores(lines: pa.ChunkedArray) -> FramedStores:
     chunks = [_frame(chunk) for chunk in lines.chunks]
     columns = zip(*chunks, strict=True) if chunks else ([], [], [], [])
-    documents, bindings, exists, deletes = (
+    documents, openings, exists, deletes = (
         pa.chunked_array(arrays, kind)
         for arrays, kind in zip(
-            columns, (JSON_TEXT, pa.string(), pa.bool_(), pa.bool_()), strict=True
+            columns, (JSON_TEXT, pa.string_view(), pa.bool_(), pa.bool_()), strict=True
         )
     )
-    return FramedStores(documents=documents, bindings=bindings, exists=exists, deletes=deletes)
+    return FramedStores(documents=documents, openings=openings, exists=exists, deletes=deletes)
 
 
 def _frame(lines: pa.StringArray) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     count = len(lines)
-    opened = _numpy(pc.match_substring_regex(lines, OPENING), missing=False)
-    # In a line whose opening matched, the first `"doc":` is the one that ends it.
     key_at = _numpy(pc.find_substring_regex(lines, DOC_KEY), missing=-1).astype(np.int64)
     closing = np.zeros(count, dtype=np.int64)
     exists = np.zeros(count, dtype=bool)
@@ -89,31 +89,25 @@ def _frame(lines: pa.StringArray) -> tuple[pa.Array, pa.Array, pa.Array, pa.Arra
     ].astype(np.int64)
     starts = offsets[:-1] + key_at + len(DOC_KEY)
     lengths = offsets[1:] - closing - starts
-    framed = opened & (closing > 0) & (lengths > 0)
-    lengths[~framed] = 0
-    starts[~framed] = 0
-    data = lines.buffers()[2]
-    bytes_ = np.frombuffer(data, dtype=np.uint8) if data else np.zeros(1, dtype=np.uint8)
-    validity = pa.py_buffer(np.packbits(framed, bitorder="little"))
-    texts = pa.Array.from_buffers(
-        pa.string_view(),
-        count,
-        [validity, pa.py_buffer(_views(bytes_, starts, lengths)), data or pa.py_buffer(b"")],
+    cut = (key_at >= 0) & (closing > 0) & (lengths > 0)
+    lengths[~cut] = 0
+    starts[~cut] = 0
+    opening_lengths = np.where(cut, key_at + len(DOC_KEY), 0)
+    data = lines.buffers()[2] or pa.py_buffer(b"")
+    bytes_ = np.frombuffer(data, dtype=np.uint8) if data.size else np.zeros(1, dtype=np.uint8)
+    validity = pa.py_buffer(np.packbits(cut, bitorder="little"))
+    documents, openings = (
+        pa.Array.from_buffers(
+            pa.string_view(), count, [validity, pa.py_buffer(_views(bytes_, at, size)), data]
+        )
+        for at, size in ((starts, lengths), (np.where(cut, offsets[:-1], 0), opening_lengths))
     )
-    unframed = pa.array(~framed)
     return (
-        pa.ExtensionArray.from_storage(JSON_TEXT, texts),
-        pc.if_else(unframed, pa.scalar(None, pa.string()), _bindings(lines)),
-        pa.array(exists, mask=~framed),
-        pa.array(deletes, mask=~framed),
+        pa.ExtensionArray.from_storage(JSON_TEXT, documents),
+        openings,
+        pa.array(exists, mask=~cut),
+        pa.array(deletes, mask=~cut),
     )
-
-
-def _bindings(lines: pa.StringArray) -> pa.Array:
-    if not pc.any(pc.starts_with(lines, '{"store":{"binding":')).as_py():
-        return pa.repeat("0", len(lines))
-    written = pc.struct_field(pc.extract_regex(lines, _BINDING), "binding")
-    return pc.fill_null(written, "0")
 
 
 def _numpy(values: pa.Array, *, missing: object) -> np.ndarray:
