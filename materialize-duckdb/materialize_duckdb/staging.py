@@ -187,13 +187,22 @@ def _stage_binding(
 
 
 def _copy(connection: duckdb.DuckDBPyConnection, query: str, path: Path) -> StagedFile | None:
-    copied = connection.execute(
-        f"COPY ({query}) TO {sql_string(str(path))} {STAGED_FORMAT}"
+    written = connection.execute(
+        f"COPY ({query}) TO {sql_string(str(path))} {STAGED_FORMAT[:-1]}, RETURN_STATS)"
     ).fetchall()
-    rows = int(copied[0][0]) if copied else 0
+    rows = sum(int(file[1]) for file in written)
     if rows == 0:
         path.unlink(missing_ok=True)
         return None
+    # The file's statistics tell whether any row deletes or replaces; only then are they
+    # counted (and whenever the statistics do not say).
+    maxima = {
+        name.strip('"'): stats.get("max")
+        for file in written
+        for name, stats in (file[4] or {}).items()
+    }
+    if all(maxima.get(flag) in ("0", "false") for flag in (DELETE_COLUMN, REPLACES_COLUMN)):
+        return StagedFile(path=path, rows=rows, deletes=0, replaces=0)
     counts = connection.execute(
         f"SELECT count(*) FILTER (WHERE {quote_identifier(DELETE_COLUMN)}), "  # noqa: S608 - quoted
         f"count(*) FILTER (WHERE {quote_identifier(REPLACES_COLUMN)}) "
