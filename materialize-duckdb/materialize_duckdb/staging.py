@@ -223,10 +223,26 @@ def _envelope(structure: dict[str, Any]) -> str:
     return f"struct_extract(json_transform(line, {text}), 'store')"
 
 
-# The runtime leaves out a zero binding and false flags, as proto3 JSON does with defaults.
-_BINDING = "coalesce(CAST(struct_extract(s, 'binding') AS VARCHAR), '0')"
-_DELETE = "coalesce(struct_extract(s, 'delete'), 'false') = 'true'"
-_EXISTS = "coalesce(struct_extract(s, 'exists'), 'false') = 'true'"
+@dataclass(frozen=True)
+class _StoreFields:
+    """SQL for a Store's `binding` (as text), `delete` and `exists`, read from the first of
+    some parsed structs that has each. The runtime leaves out a zero binding and false
+    flags, as proto3 JSON does with defaults."""
+
+    binding: str
+    delete: str
+    exists: str
+
+    @classmethod
+    def of(cls, *structs: str) -> _StoreFields:
+        def first(name: str) -> str:
+            return "coalesce(" + ", ".join(f"struct_extract({s}, '{name}')" for s in structs) + ")"
+
+        return cls(
+            binding=f"coalesce(CAST({first('binding')} AS VARCHAR), '0')",
+            delete=f"coalesce({first('delete')}, 'false') = 'true'",
+            exists=f"coalesce({first('exists')}, 'false') = 'true'",
+        )
 
 
 def _flags(*, delete: str, exists: str) -> str:
@@ -307,7 +323,7 @@ def _document_projection(columns: Sequence[StagedColumn], binding: int, *, sourc
         f"WHEN struct_extract(o, 'doc') = {sql_string(STAND_IN)} THEN framed "
         "ELSE error('request line ' || line_no || ': its document was cut wrongly') END"
     )
-    either = "coalesce(struct_extract(o, '{0}'), struct_extract(s, '{0}'))"
+    store = _StoreFields.of("o", "s")
     # Each line is parsed once: DuckDB computes what `parsed` holds in one projection that
     # every column reads (a MATERIALIZED CTE would buffer all of it, for 10-15% more CPU).
     # Only lines that were not cut carry their text further.
@@ -319,11 +335,9 @@ def _document_projection(columns: Sequence[StagedColumn], binding: int, *, sourc
         f"CASE WHEN framed IS NOT NULL THEN {opening} END AS o{parsed_fields} "
         f"FROM {source}), "
         f"documents AS (SELECT line_no, {document} AS doc{fields_of}, "
-        f"coalesce(CAST({either.format('binding')} AS VARCHAR), '0') AS binding, "
-        f"coalesce({either.format('delete')}, 'false') = 'true' "
-        "OR coalesce(framed_delete, false) AS is_delete, "
-        f"coalesce({either.format('exists')}, 'false') = 'true' "
-        "OR coalesce(framed_exists, false) AS is_exists FROM parsed) "
+        f"{store.binding} AS binding, "
+        f"{store.delete} OR coalesce(framed_delete, false) AS is_delete, "
+        f"{store.exists} OR coalesce(framed_exists, false) AS is_exists FROM parsed) "
         f"SELECT {', '.join(selects)}, {_flags(delete='is_delete', exists='is_exists')} "
         f"FROM documents WHERE binding = '{binding}'"
     )
@@ -391,11 +405,13 @@ def _packed_table(
 ) -> pa.Table:
     """This binding's rows decoded from their packed keys and values, as text columns."""
     structure = {"keyPacked": "VARCHAR", "valuesPacked": "VARCHAR"}
+    store = _StoreFields.of("s")
+    flags = _flags(delete=store.delete, exists=store.exists)
     packed = connection.execute(
         "SELECT line_no, struct_extract(s, 'keyPacked') AS k, "  # noqa: S608 - no identifiers
-        f"struct_extract(s, 'valuesPacked') AS v, {_flags(delete=_DELETE, exists=_EXISTS)} "
+        f"struct_extract(s, 'valuesPacked') AS v, {flags} "
         f"FROM (SELECT line_no, {_envelope(structure)} AS s FROM {BATCH_VIEW}) "
-        f"WHERE {_BINDING} = '{binding}'"
+        f"WHERE {store.binding} = '{binding}'"
     ).to_arrow_table()
     assert packed is not None, "a query result converts to an Arrow table"
     lines = packed.column("line_no").to_pylist()

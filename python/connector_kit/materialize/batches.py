@@ -61,8 +61,8 @@ class StoreBatch:
     line_numbers: array[int]
     rules: StoreRules
     framed: FramedStores | None
-    """Each line's document and Store fields, where the line is laid out as the runtime
-    writes it (see `framing`); None when no binding stores documents."""
+    """Each line cut at its document, unchecked (see `framing`); None when no binding stores
+    documents."""
 
     def __len__(self) -> int:
         return len(self.line_numbers)
